@@ -59,6 +59,8 @@ type Account struct {
 	TxnSignature solana.Signature
 	// IsStartup marks updates sent while the validator loads a snapshot.
 	IsStartup bool
+	// Decoded is the IDL decoding of Data; nil when no IDL is known for Owner or Data does not decode.
+	Decoded *Decoded
 }
 
 // Instruction is one instruction of a transaction, top-level or inner.
@@ -80,6 +82,71 @@ type Instruction struct {
 	Failed bool
 	// Logs are the transaction's log messages (shared by all instructions of the transaction).
 	Logs []string
+	// CPIEvent marks an inner instruction that carries an Anchor event emitted through a self-CPI
+	// (emit_cpi): Data is the 8-byte event-instruction tag, the event discriminator and the payload.
+	CPIEvent bool
+	// LogEvents are the events the instruction's program emitted as `Program data:` log lines while
+	// it was the executing program (lines logged by the programs it invoked belong to those
+	// instructions), in log order.
+	LogEvents []LogEvent
+	// Decoded is the IDL decoding of the instruction (for a CPIEvent instruction, of the event it
+	// carries); nil when no IDL is known for ProgramID or Data does not decode.
+	Decoded *Decoded
+}
+
+// LogEvent is an event a program emitted through a `Program data:` log line.
+type LogEvent struct {
+	// Data is the base64-decoded payload (the concatenation when the line holds several chunks): for
+	// Anchor events the 8-byte event discriminator followed by the Borsh payload.
+	Data []byte
+	// Decoded is the IDL decoding of Data; nil when unknown.
+	Decoded *Decoded
+}
+
+// DecodedKind tells what an IDL decoding describes.
+type DecodedKind uint8
+
+const (
+	// DecodedInvalid is the zero DecodedKind.
+	DecodedInvalid DecodedKind = iota
+	// DecodedAccount is an account's data decoded as one of the IDL's accounts.
+	DecodedAccount
+	// DecodedInstruction is an instruction decoded as one of the IDL's instructions.
+	DecodedInstruction
+	// DecodedEvent is an event payload (self-CPI or log) decoded as one of the IDL's events.
+	DecodedEvent
+)
+
+// String returns "account", "instruction" or "event".
+func (k DecodedKind) String() string {
+	switch k {
+	case DecodedAccount:
+		return "account"
+	case DecodedInstruction:
+		return "instruction"
+	case DecodedEvent:
+		return "event"
+	default:
+		return "invalid"
+	}
+}
+
+// Decoded is the IDL decoding of an account's data, an instruction or an event.
+type Decoded struct {
+	Kind DecodedKind
+	// Program is the IDL's name, e.g. "spl_token".
+	Program string
+	// Name is the account, instruction or event name as written in the IDL.
+	Name string
+	// Type is "<Program>::<Name>" with the name in PascalCase, e.g. "spl_token::Transfer".
+	Type string
+	// Fields are the decoded values (account fields, instruction arguments or event fields), keyed and
+	// shaped as the idl package decodes them.
+	Fields map[string]any
+	// AccountNames are, for an instruction, the IDL's names of its accounts in order: AccountNames[i]
+	// names Instruction.Accounts[i]. It may be shorter or longer than Accounts (extra accounts are
+	// unnamed; missing optional accounts leave names unused). Shared; do not modify.
+	AccountNames []string
 }
 
 // Mutation is what one handler run produces for one entity: the changed fields (Patch, a JSON object
