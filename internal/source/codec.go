@@ -1,0 +1,45 @@
+package source
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+)
+
+// rawFrame receives one message's wire bytes untouched.
+type rawFrame struct{ b []byte }
+
+// rawCodec marshals requests as protobuf and hands received messages over as raw bytes, so the
+// recorder stores exactly what the server sent. It is forced on the Subscribe call only; its name
+// keeps the content-type application/grpc+proto.
+type rawCodec struct{}
+
+var _ encoding.CodecV2 = rawCodec{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("source codec: cannot marshal %T", v)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	switch f := v.(type) {
+	case *rawFrame:
+		// Materialize copies into a fresh slice: the buffers are recycled once Unmarshal returns.
+		f.b = data.Materialize()
+		return nil
+	case proto.Message:
+		return proto.Unmarshal(data.Materialize(), f)
+	}
+	return fmt.Errorf("source codec: cannot unmarshal into %T", v)
+}

@@ -1,0 +1,184 @@
+package source
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
+)
+
+var errMalformed = errors.New("malformed protobuf")
+
+// Field numbers of the SubscribeUpdate oneof cases.
+var kindByField = [...]geyserpb.UpdateKind{
+	2:  geyserpb.KindAccount,
+	3:  geyserpb.KindSlot,
+	4:  geyserpb.KindTransaction,
+	5:  geyserpb.KindBlock,
+	6:  geyserpb.KindPing,
+	7:  geyserpb.KindBlockMeta,
+	8:  geyserpb.KindEntry,
+	9:  geyserpb.KindPong,
+	10: geyserpb.KindTransactionStatus,
+}
+
+// scanTop finds the update_oneof case of a SubscribeUpdate without decoding it: its kind and the
+// bytes of the case's message.
+func scanTop(raw []byte) (geyserpb.UpdateKind, []byte, error) {
+	kind := geyserpb.KindUnknown
+	var body []byte
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return geyserpb.KindUnknown, nil, errMalformed
+		}
+		raw = raw[n:]
+		if num >= 2 && num <= 10 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(raw)
+			if m < 0 {
+				return geyserpb.KindUnknown, nil, errMalformed
+			}
+			kind, body = kindByField[num], v
+			raw = raw[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, raw)
+		if m < 0 {
+			return geyserpb.KindUnknown, nil, errMalformed
+		}
+		raw = raw[m:]
+	}
+	return kind, body, nil
+}
+
+// fields holds the few scalar fields of one message that the scanner needs, by field number.
+type fields struct {
+	varint [9]uint64
+	bytes  [9][]byte
+}
+
+func scanFields(b []byte, f *fields) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return errMalformed
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.VarintType && num < 9:
+			v, m := protowire.ConsumeVarint(b)
+			if m < 0 {
+				return errMalformed
+			}
+			f.varint[num] = v
+			b = b[m:]
+		case typ == protowire.BytesType && num < 9:
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return errMalformed
+			}
+			f.bytes[num] = v
+			b = b[m:]
+		default:
+			m := protowire.ConsumeFieldValue(num, typ, b)
+			if m < 0 {
+				return errMalformed
+			}
+			b = b[m:]
+		}
+	}
+	return nil
+}
+
+// slotField is the field number of the slot inside each case's message (0: none).
+var slotField = [...]protowire.Number{
+	geyserpb.KindAccount:           2,
+	geyserpb.KindSlot:              1,
+	geyserpb.KindTransaction:       2,
+	geyserpb.KindTransactionStatus: 1,
+	geyserpb.KindBlock:             1,
+	geyserpb.KindBlockMeta:         1,
+	geyserpb.KindEntry:             1,
+	geyserpb.KindPing:              0,
+	geyserpb.KindPong:              0,
+	geyserpb.KindUnknown:           0,
+}
+
+func scanKindSlot(raw []byte) (geyserpb.UpdateKind, uint64, error) {
+	kind, body, err := scanTop(raw)
+	if err != nil {
+		return geyserpb.KindUnknown, 0, err
+	}
+	sf := slotField[kind]
+	if sf == 0 {
+		return kind, 0, nil
+	}
+	var f fields
+	if err := scanFields(body, &f); err != nil {
+		return geyserpb.KindUnknown, 0, err
+	}
+	return kind, f.varint[sf], nil
+}
+
+// DedupKey returns the identity of an update, equal for a message and its replayed duplicate:
+// account: pubkey+slot+write_version; transaction and transaction status: signature+slot; slot:
+// slot+status; block meta and block: slot; entry: slot+index. Ping, pong, unknown and malformed
+// updates have no key (ok is false). The key is an opaque binary string.
+func DedupKey(u *Update) (key string, ok bool) {
+	return DedupKeyOf(u.Raw)
+}
+
+// DedupKeyOf is DedupKey over raw SubscribeUpdate bytes.
+func DedupKeyOf(raw []byte) (key string, ok bool) {
+	kind, body, err := scanTop(raw)
+	if err != nil {
+		return "", false
+	}
+	var f fields
+	if err := scanFields(body, &f); err != nil {
+		return "", false
+	}
+	var buf [1 + 8 + 64 + 8]byte
+	k := append(buf[:0], byte(kind))
+	switch kind {
+	case geyserpb.KindAccount:
+		var info fields
+		if err := scanFields(f.bytes[1], &info); err != nil {
+			return "", false
+		}
+		k = binary.BigEndian.AppendUint64(k, f.varint[2])
+		k = append(k, info.bytes[1]...)
+		k = binary.BigEndian.AppendUint64(k, info.varint[7])
+	case geyserpb.KindTransaction:
+		var info fields
+		if err := scanFields(f.bytes[1], &info); err != nil {
+			return "", false
+		}
+		k = binary.BigEndian.AppendUint64(k, f.varint[2])
+		k = append(k, info.bytes[1]...)
+	case geyserpb.KindTransactionStatus:
+		k = binary.BigEndian.AppendUint64(k, f.varint[1])
+		k = append(k, f.bytes[2]...)
+	case geyserpb.KindSlot:
+		k = binary.BigEndian.AppendUint64(k, f.varint[1])
+		k = append(k, byte(f.varint[3]))
+	case geyserpb.KindBlock, geyserpb.KindBlockMeta:
+		k = binary.BigEndian.AppendUint64(k, f.varint[1])
+	case geyserpb.KindEntry:
+		k = binary.BigEndian.AppendUint64(k, f.varint[1])
+		k = binary.BigEndian.AppendUint64(k, f.varint[2])
+	default:
+		return "", false
+	}
+	return string(k), true
+}
+
+// keySlot reads the slot back out of a DedupKey.
+func keySlot(key string) uint64 {
+	if len(key) < 9 {
+		return 0
+	}
+	return binary.BigEndian.Uint64([]byte(key[1:9]))
+}
