@@ -1,0 +1,531 @@
+package idl
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// EventIxTag is the 8-byte prefix of the instruction data of an Anchor self-CPI event (emit_cpi!):
+// the little-endian bytes of Anchor's EVENT_IX_TAG (sha256("anchor:event")[..8]), followed by the
+// event discriminator and the Borsh payload.
+var EventIxTag = [8]byte{0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d}
+
+// maxZeroSizeElems bounds the element count of a vec whose elements may encode to zero bytes, where
+// the remaining input length cannot bound it.
+const maxZeroSizeElems = 1 << 16
+
+type decoder struct {
+	data []byte
+	box  boxer
+}
+
+func (d *decoder) fail(n *node, off int, err error) error {
+	return &DecodeError{Offset: off, Type: n.tname, Err: err}
+}
+
+// need reports whether k bytes are available at off.
+func (d *decoder) need(off, k int) bool { return k >= 0 && off <= len(d.data) && k <= len(d.data)-off }
+
+func (d *decoder) value(n *node, off int) (any, int, error) {
+	data := d.data
+	switch n.kind {
+	case KindBool:
+		if !d.need(off, 1) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		b := data[off]
+		if n.boolAsNum {
+			return uint64(b), off + 1, nil
+		}
+		if b > 1 {
+			return nil, off, d.fail(n, off, ErrInvalidValue)
+		}
+		return b == 1, off + 1, nil
+	case KindU8, KindI8, KindU16, KindI16, KindU32, KindI32, KindU64, KindI64, KindF32, KindF64:
+		if !d.need(off, n.size) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		b := data[off:]
+		var v any
+		switch n.kind {
+		case KindU8:
+			v = uint64(b[0])
+		case KindI8:
+			v = d.box.i64(int64(int8(b[0])))
+		case KindU16:
+			v = d.box.u64(uint64(binary.LittleEndian.Uint16(b)))
+		case KindI16:
+			v = d.box.i64(int64(int16(binary.LittleEndian.Uint16(b))))
+		case KindU32:
+			v = d.box.u64(uint64(binary.LittleEndian.Uint32(b)))
+		case KindI32:
+			v = d.box.i64(int64(int32(binary.LittleEndian.Uint32(b))))
+		case KindU64:
+			v = d.box.u64(binary.LittleEndian.Uint64(b))
+		case KindI64:
+			v = d.box.i64(int64(binary.LittleEndian.Uint64(b)))
+		case KindF32:
+			v = d.box.f64(float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
+		case KindF64:
+			v = d.box.f64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		}
+		return v, off + n.size, nil
+	case KindU128, KindI128, KindU256, KindI256:
+		if !d.need(off, n.size) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		return wideString(data[off:off+n.size], n.kind == KindI128 || n.kind == KindI256), off + n.size, nil
+	case KindPubkey:
+		if !d.need(off, 32) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		var buf [44]byte
+		return string(appendPubkeyBase58(buf[:0], (*[32]byte)(data[off:off+32]))), off + 32, nil
+	case KindString, KindBytes:
+		if !d.need(off, 4) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		l := int64(binary.LittleEndian.Uint32(data[off:]))
+		if l > int64(len(data)-off-4) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		body := data[off+4 : off+4+int(l)]
+		if n.kind == KindString {
+			if !utf8.Valid(body) {
+				return nil, off, d.fail(n, off, ErrInvalidValue)
+			}
+			return string(body), off + 4 + int(l), nil
+		}
+		out := make([]any, len(body))
+		for i, c := range body {
+			out[i] = uint64(c)
+		}
+		return out, off + 4 + int(l), nil
+	case KindOption:
+		if !d.need(off, 1) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		switch data[off] {
+		case 0:
+			return nil, off + 1, nil
+		case 1:
+			return d.value(n.elem, off+1)
+		}
+		return nil, off, d.fail(n, off, ErrInvalidValue)
+	case KindCOption:
+		if !d.need(off, 4) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		body := off + n.n
+		switch binary.LittleEndian.Uint32(data[off:]) {
+		case 0:
+			if n.size >= 0 {
+				if !d.need(off, n.size) {
+					return nil, off, d.fail(n, off, ErrShortBuffer)
+				}
+				return nil, off + n.size, nil
+			}
+			return nil, body, nil
+		case 1:
+			v, end, err := d.value(n.elem, body)
+			if err != nil {
+				return nil, off, err
+			}
+			if n.size >= 0 {
+				end = off + n.size
+			}
+			return v, end, nil
+		}
+		return nil, off, d.fail(n, off, ErrInvalidValue)
+	case KindVec, KindHashSet:
+		if !d.need(off, 4) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		l := int(binary.LittleEndian.Uint32(data[off:]))
+		if err := d.checkCount(n, off, l, n.elem.minSize); err != nil {
+			return nil, off, err
+		}
+		return d.elems(n.elem, l, off+4)
+	case KindArray:
+		return d.elems(n.elem, n.n, off)
+	case KindHashMap:
+		if !d.need(off, 4) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		l := int(binary.LittleEndian.Uint32(data[off:]))
+		if err := d.checkCount(n, off, l, n.key.minSize+n.elem.minSize); err != nil {
+			return nil, off, err
+		}
+		m := make(map[string]any, min(l, 64))
+		pos := off + 4
+		for i := 0; i < l; i++ {
+			k, next, err := d.value(n.key, pos)
+			if err != nil {
+				return nil, off, prefixPath(err, "["+strconv.Itoa(i)+"].key")
+			}
+			v, next2, err := d.value(n.elem, next)
+			if err != nil {
+				return nil, off, prefixPath(err, "["+strconv.Itoa(i)+"].value")
+			}
+			m[keyString(k)] = v
+			pos = next2
+		}
+		return m, pos, nil
+	case kindStruct:
+		if n.cLayout && !d.need(off, n.size) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		if n.tuple {
+			out := make([]any, len(n.fields))
+			pos := off
+			for i := range n.fields {
+				f := &n.fields[i]
+				at := pos
+				if n.cLayout {
+					at = off + f.off
+				}
+				v, next, err := d.value(f.node, at)
+				if err != nil {
+					return nil, off, prefixPath(err, "["+f.key+"]")
+				}
+				out[i] = v
+				pos = next
+			}
+			if n.cLayout {
+				pos = off + n.size
+			}
+			return out, pos, nil
+		}
+		m, pos, err := d.structFields(n.fields, n.cLayout, off)
+		if err != nil {
+			return nil, off, err
+		}
+		if n.cLayout {
+			pos = off + n.size
+		}
+		return m, pos, nil
+	case kindEnum:
+		if !d.need(off, 1) {
+			return nil, off, d.fail(n, off, ErrShortBuffer)
+		}
+		tag := int(data[off])
+		if tag >= len(n.variants) {
+			return nil, off, d.fail(n, off, ErrInvalidValue)
+		}
+		v := &n.variants[tag]
+		if v.unit {
+			return v.name, off + 1, nil
+		}
+		if v.tuple {
+			out := make([]any, len(v.fields))
+			pos := off + 1
+			for i := range v.fields {
+				x, next, err := d.value(v.fields[i].node, pos)
+				if err != nil {
+					return nil, off, prefixPath(err, v.name+"["+v.fields[i].key+"]")
+				}
+				out[i] = x
+				pos = next
+			}
+			return map[string]any{v.name: out}, pos, nil
+		}
+		m, pos, err := d.structFields(v.fields, false, off+1)
+		if err != nil {
+			return nil, off, prefixPath(err, v.name)
+		}
+		return map[string]any{v.name: m}, pos, nil
+	}
+	return nil, off, d.fail(n, off, ErrInvalidValue)
+}
+
+func (d *decoder) structFields(fields []nfield, cLayout bool, off int) (map[string]any, int, error) {
+	m := make(map[string]any, len(fields))
+	pos := off
+	for i := range fields {
+		f := &fields[i]
+		at := pos
+		if cLayout {
+			at = off + f.off
+		}
+		v, next, err := d.value(f.node, at)
+		if err != nil {
+			return nil, off, prefixPath(err, f.key)
+		}
+		m[f.key] = v
+		pos = next
+	}
+	return m, pos, nil
+}
+
+func (d *decoder) checkCount(n *node, off, count, minElem int) error {
+	rest := len(d.data) - off - 4
+	if minElem > 0 {
+		if count > rest/minElem {
+			return d.fail(n, off, ErrShortBuffer)
+		}
+	} else if count > maxZeroSizeElems {
+		return d.fail(n, off, ErrTooLarge)
+	}
+	return nil
+}
+
+func (d *decoder) elems(elem *node, count, off int) (any, int, error) {
+	if elem.size > 0 && !d.need(off, elem.size*count) {
+		// Report the first element that does not fit.
+		i := (len(d.data) - off) / elem.size
+		return nil, off, prefixPath(d.fail(elem, off+i*elem.size, ErrShortBuffer), "["+strconv.Itoa(i)+"]")
+	}
+	out := make([]any, count)
+	pos := off
+	if elem.kind == KindU8 && elem.size == 1 {
+		for i, c := range d.data[off : off+count] {
+			out[i] = uint64(c)
+		}
+		return out, off + count, nil
+	}
+	for i := range out {
+		v, next, err := d.value(elem, pos)
+		if err != nil {
+			return nil, off, prefixPath(err, "["+strconv.Itoa(i)+"]")
+		}
+		out[i] = v
+		pos = next
+	}
+	return out, pos, nil
+}
+
+// wideString renders a little-endian 128- or 256-bit integer as a decimal string.
+func wideString(le []byte, signed bool) string {
+	if len(le) == 16 {
+		lo := binary.LittleEndian.Uint64(le)
+		hi := binary.LittleEndian.Uint64(le[8:])
+		if hi == 0 {
+			return strconv.FormatUint(lo, 10)
+		}
+		if signed && hi == math.MaxUint64 && lo != 0 && lo>>63 == 1 {
+			return "-" + strconv.FormatUint(-lo, 10)
+		}
+	}
+	be := make([]byte, len(le))
+	for i, c := range le {
+		be[len(le)-1-i] = c
+	}
+	v := new(big.Int).SetBytes(be)
+	if signed && le[len(le)-1]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(le))))
+	}
+	return v.String()
+}
+
+// keyString renders a decoded map key as an object key: numbers in decimal, strings as they are,
+// bools as true/false, anything else as its compact JSON-like text.
+func keyString(k any) string {
+	switch v := k.(type) {
+	case string:
+		return v
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "null"
+	}
+	var b strings.Builder
+	writeCompact(&b, k)
+	return b.String()
+}
+
+func writeCompact(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCompact(b, e)
+		}
+		b.WriteByte(']')
+	case string:
+		b.WriteString(strconv.Quote(x))
+	default:
+		b.WriteString(keyString(x))
+	}
+}
+
+// decodeRoot decodes n at off; strict requires the value to end exactly at the end of data.
+func decodeRoot(n *node, data []byte, off int, strict bool) (any, int, error) {
+	d := decoder{data: data}
+	if n.boxes > 0 {
+		d.box.grow(n.boxes)
+	}
+	v, end, err := d.value(n, off)
+	if err != nil {
+		return nil, off, err
+	}
+	if strict && end != len(data) {
+		return nil, off, &DecodeError{Offset: end, Type: n.tname, Err: ErrTrailingBytes}
+	}
+	return v, end, nil
+}
+
+// AccountFor returns the account definition the data belongs to: the longest discriminator that
+// prefixes it, else (for discriminator-less programs) the account whose Size equals the data length.
+func (p *IDL) AccountFor(data []byte) (*AccountDef, bool) {
+	if i := p.match.accounts.lookup(data); i >= 0 {
+		return &p.Accounts[i], true
+	}
+	if i, ok := p.match.accountSizes[len(data)]; ok {
+		return &p.Accounts[i], true
+	}
+	return nil, false
+}
+
+// DecodeAccount identifies the account type of data (see AccountFor) and decodes it. Bytes after the
+// account struct are allowed (accounts are often allocated with spare room) unless Strict is set.
+func (p *IDL) DecodeAccount(data []byte) (name string, value map[string]any, err error) {
+	a, ok := p.AccountFor(data)
+	if !ok {
+		return "", nil, ErrUnknownDiscriminator
+	}
+	v, err := a.decode(data, p.Strict)
+	if err != nil {
+		return a.Name, nil, err
+	}
+	return a.Name, v, nil
+}
+
+// DecodeAccountAs decodes data as the named account, checking its discriminator (or size).
+func (p *IDL) DecodeAccountAs(name string, data []byte) (map[string]any, error) {
+	a, ok := p.Account(name)
+	if !ok {
+		return nil, ErrUnknownName
+	}
+	if len(a.Discriminator) > 0 {
+		if len(data) < len(a.Discriminator) || string(data[:len(a.Discriminator)]) != string(a.Discriminator) {
+			return nil, ErrUnknownDiscriminator
+		}
+	} else if a.Size > 0 && len(data) != a.Size {
+		return nil, ErrUnknownDiscriminator
+	}
+	return a.decode(data, p.Strict)
+}
+
+func (a *AccountDef) decode(data []byte, strict bool) (map[string]any, error) {
+	v, _, err := decodeRoot(a.layout, data, len(a.Discriminator), strict)
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
+}
+
+// InstructionFor returns the instruction whose discriminator prefixes data (the longest match).
+func (p *IDL) InstructionFor(data []byte) (*InstructionDef, bool) {
+	if i := p.match.instructions.lookup(data); i >= 0 {
+		return &p.Instructions[i], true
+	}
+	return nil, false
+}
+
+// DecodeInstruction identifies the instruction by its discriminator and decodes its arguments (an
+// instruction without arguments gives an empty map). Bytes after the arguments are allowed, as the
+// programs themselves allow them, unless Strict is set. With PadShortArgs, arguments that end early are decoded again
+// from the data zero-padded to 256 bytes.
+func (p *IDL) DecodeInstruction(data []byte) (ix *InstructionDef, args map[string]any, err error) {
+	ix, ok := p.InstructionFor(data)
+	if !ok {
+		return nil, nil, ErrUnknownDiscriminator
+	}
+	v, _, err := decodeRoot(ix.layout, data, len(ix.Discriminator), p.Strict)
+	if err != nil && p.PadShortArgs && len(data) > len(ix.Discriminator) && len(data) < 256 && isShort(err) {
+		padded := make([]byte, 256)
+		copy(padded, data)
+		v, _, err = decodeRoot(ix.layout, padded, len(ix.Discriminator), false)
+	}
+	if err != nil {
+		return ix, nil, prefixPath(err, ix.Name)
+	}
+	return ix, v.(map[string]any), nil
+}
+
+func isShort(err error) bool {
+	de, ok := err.(*DecodeError)
+	return ok && de.Err == ErrShortBuffer
+}
+
+// EventFor returns the event whose discriminator prefixes data, after stripping an Anchor self-CPI
+// prefix (EventIxTag) if present; payload is the data with that prefix removed.
+func (p *IDL) EventFor(data []byte) (ev *EventDef, payload []byte, ok bool) {
+	if len(data) >= 16 && [8]byte(data[:8]) == EventIxTag {
+		if i := p.match.events.lookup(data[8:]); i >= 0 {
+			return &p.Events[i], data[8:], true
+		}
+	}
+	if i := p.match.events.lookup(data); i >= 0 {
+		return &p.Events[i], data, true
+	}
+	return nil, nil, false
+}
+
+// DecodeEvent decodes an event: its discriminator followed by its payload, as logged in a
+// `Program data:` line (see DecodeEventLog), or the same prefixed by EventIxTag, as the instruction
+// data of an Anchor self-CPI (emit_cpi!). Events whose struct begins with the discriminator itself
+// (DiscriminatorInPayload) are decoded from the discriminator on.
+func (p *IDL) DecodeEvent(data []byte) (name string, value map[string]any, err error) {
+	ev, payload, ok := p.EventFor(data)
+	if !ok {
+		return "", nil, ErrUnknownDiscriminator
+	}
+	off := len(ev.Discriminator)
+	if ev.DiscriminatorInPayload {
+		off = 0
+	}
+	v, _, err := decodeRoot(ev.layout, payload, off, p.Strict)
+	if err != nil {
+		return ev.Name, nil, prefixPath(err, ev.Name)
+	}
+	return ev.Name, v.(map[string]any), nil
+}
+
+// ProgramDataPrefix starts the log line through which Anchor's emit! publishes an event.
+const ProgramDataPrefix = "Program data: "
+
+// DecodeEventLog decodes the event in a `Program data: <base64>` log line (the prefix is optional).
+func (p *IDL) DecodeEventLog(line string) (name string, value map[string]any, err error) {
+	b64 := strings.TrimSpace(strings.TrimPrefix(line, ProgramDataPrefix))
+	data, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", nil, &DecodeError{Type: "base64", Err: ErrInvalidValue}
+	}
+	return p.DecodeEvent(data)
+}
+
+// DecodeType decodes data as the type expression t, resolved against the IDL's type definitions.
+// The value must use every byte: trailing bytes are an ErrTrailingBytes DecodeError.
+func (p *IDL) DecodeType(t Type, data []byte) (any, error) {
+	n, err := p.layoutOf(t)
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := decodeRoot(n, data, 0, true)
+	return v, err
+}
+
+// layoutOf resolves a type expression on demand.
+func (p *IDL) layoutOf(t Type) (*node, error) {
+	r := &resolver{p: p, memo: make(map[string]*node)}
+	n, err := r.resolve(t, nil, modeBorsh)
+	if err != nil {
+		return nil, &EncodeError{Type: t.String(), Err: err}
+	}
+	return n, nil
+}
