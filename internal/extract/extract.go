@@ -9,6 +9,7 @@ import (
 
 	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
+	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
@@ -16,12 +17,15 @@ import (
 type Config struct {
 	// Logger receives debug lines about data that could not be decoded or attributed; nil = silent.
 	Logger *log.Logger
+	// IDLs decodes account data (by owner), instructions and events (by program id); nil = no decoding.
+	IDLs *idl.Registry
 }
 
 // Extractor turns SubscribeUpdates into events. It reuses scratch buffers between calls and is not
 // safe for concurrent use.
 type Extractor struct {
 	logger *log.Logger
+	idls   *idl.Registry
 
 	msg      geyserpb.SubscribeUpdate
 	unmarsh  proto.UnmarshalOptions
@@ -29,11 +33,12 @@ type Extractor struct {
 	groupOf  []int32
 	frames   []int32
 	programs map[string]solana.Pubkey
+	types    map[typeKey]typeInfo
 }
 
 // New returns an Extractor for cfg.
 func New(cfg Config) *Extractor {
-	return &Extractor{logger: cfg.Logger}
+	return &Extractor{logger: cfg.Logger, idls: cfg.IDLs}
 }
 
 // Update appends the events of u to dst and returns the extended slice. seq is stored in every
@@ -104,6 +109,9 @@ func (x *Extractor) account(info *geyserpb.SubscribeUpdateAccountInfo, slot uint
 			return dst, &Error{Pubkey: a.Pubkey, Err: ErrBadLength, Detail: lengthDetail("txn_signature", -1, len(sig))}
 		}
 		copy(a.TxnSignature[:], sig)
+	}
+	if x.idls != nil {
+		x.decodeAccount(a)
 	}
 	return append(dst, event.Event{Kind: event.KindAccount, Slot: slot, Seq: seq, Index: index, Account: a}), nil
 }
@@ -240,6 +248,11 @@ func (x *Extractor) transaction(info *geyserpb.SubscribeUpdateTransactionInfo, s
 	}
 	if hasProgramData(logs) {
 		x.attributeLogs(ins, logs)
+	}
+	if x.idls != nil {
+		for i := range ins {
+			x.decodeInstruction(&ins[i])
+		}
 	}
 	dst = slices.Grow(dst, n)
 	for i := range ins {
