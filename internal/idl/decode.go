@@ -19,9 +19,14 @@ var EventIxTag = [8]byte{0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d}
 // the remaining input length cannot bound it.
 const maxZeroSizeElems = 1 << 16
 
+// maxDepth bounds the nesting of structs and enums while decoding or encoding; only recursive types
+// can reach it.
+const maxDepth = 128
+
 type decoder struct {
-	data []byte
-	box  boxer
+	data  []byte
+	box   boxer
+	depth int
 }
 
 func (d *decoder) fail(n *node, off int, err error) error {
@@ -176,6 +181,21 @@ func (d *decoder) value(n *node, off int) (any, int, error) {
 			pos = next2
 		}
 		return m, pos, nil
+	case kindStruct, kindEnum:
+		if d.depth >= maxDepth {
+			return nil, off, d.fail(n, off, ErrTooLarge)
+		}
+		d.depth++
+		v, end, err := d.composite(n, off)
+		d.depth--
+		return v, end, err
+	}
+	return nil, off, d.fail(n, off, ErrInvalidValue)
+}
+
+func (d *decoder) composite(n *node, off int) (any, int, error) {
+	data := d.data
+	switch n.kind {
 	case kindStruct:
 		if n.cLayout && !d.need(off, n.size) {
 			return nil, off, d.fail(n, off, ErrShortBuffer)
@@ -275,6 +295,12 @@ func (d *decoder) checkCount(n *node, off, count, minElem int) error {
 }
 
 func (d *decoder) elems(elem *node, count, off int) (any, int, error) {
+	if elem.minSize == 0 && count > maxZeroSizeElems {
+		return nil, off, d.fail(elem, off, ErrTooLarge)
+	}
+	if elem.minSize > 0 && count > (len(d.data)-off)/elem.minSize && elem.size < 0 {
+		return nil, off, prefixPath(d.fail(elem, off, ErrShortBuffer), "[0]")
+	}
 	if elem.size > 0 && !d.need(off, elem.size*count) {
 		// Report the first element that does not fit.
 		i := (len(d.data) - off) / elem.size

@@ -15,7 +15,8 @@ import (
 )
 
 type encoder struct {
-	buf []byte
+	buf   []byte
+	depth int
 }
 
 func encFail(n *node, format string, args ...any) error {
@@ -158,6 +159,20 @@ func (e *encoder) value(n *node, v any) error {
 		return nil
 	case KindHashMap:
 		return e.hashMap(n, v)
+	case kindStruct, kindEnum:
+		if e.depth >= maxDepth {
+			return encFail(n, "value nested deeper than %d", maxDepth)
+		}
+		e.depth++
+		err := e.composite(n, v)
+		e.depth--
+		return err
+	}
+	return encFail(n, "unsupported type")
+}
+
+func (e *encoder) composite(n *node, v any) error {
+	switch n.kind {
 	case kindStruct:
 		start := len(e.buf)
 		if n.tuple {

@@ -81,8 +81,8 @@ func (p *IDL) resolve() error {
 		if err != nil {
 			return fmt.Errorf("%w: account %s: %v", ErrBadIDL, a.Name, err)
 		}
-		if n.kind != kindStruct {
-			return fmt.Errorf("%w: account %s: type is not a struct", ErrBadIDL, a.Name)
+		if n.kind != kindStruct || n.tuple {
+			return fmt.Errorf("%w: account %s: type is not a struct with named fields", ErrBadIDL, a.Name)
 		}
 		a.layout = n
 	}
