@@ -110,7 +110,7 @@ func (s *Spec) toNode(withHash bool) *node {
 	n.set("idls", idls)
 	ents := jarr()
 	for _, e := range s.Entities {
-		ents.arr = append(ents.arr, e.toNode(true, e.IDL))
+		ents.arr = append(ents.arr, e.toNode(true, jraw(e.IDL)))
 	}
 	n.set("entities", ents)
 	if len(s.PDAs) > 0 {
@@ -137,12 +137,13 @@ func (s *Spec) toNode(withHash bool) *node {
 	return n
 }
 
-func (e *Entity) toNode(withHash bool, idl json.RawMessage) *node {
+// toNode builds the entity's tree; idl is the tree written as its idl field.
+func (e *Entity) toNode(withHash bool, idl *node) *node {
 	n := jobj()
 	n.set("ast_version", jstr(e.ASTVersion))
 	n.set("state_name", jstr(e.StateName))
 	n.set("program_id", joptStr(e.ProgramID))
-	n.set("idl", jraw(idl))
+	n.set("idl", idl)
 	id := jobj().set("primary_keys", jstrs(e.Identity.PrimaryKeys))
 	lis := jarr()
 	for _, li := range e.Identity.LookupIndexes {

@@ -3,21 +3,20 @@ package stack
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 )
 
 // computeHashes recomputes the entity and stack hashes (§1.3 of the format): SHA-256 of the compact
 // JSON without content_hash, entities hashed with idl set to the primary IDL snapshot.
 func (s *Spec) computeHashes() error {
-	var primary json.RawMessage
+	var primary *node
 	if len(s.IDLSnapshots) > 0 {
-		primary = s.IDLSnapshots[0]
+		primary = jraw(s.IDLSnapshots[0])
 	}
 	for i, e := range s.Entities {
 		idl := primary
 		if idl == nil {
-			idl = e.IDL
+			idl = jraw(e.IDL)
 		}
 		b, err := appendNode(nil, e.toNode(false, idl), "", false)
 		if err != nil {
