@@ -1,0 +1,1088 @@
+package vm
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/sha3"
+
+	"github.com/hyperstack-go/hyperstack/internal/stack"
+)
+
+// Computed fields are compiled to Go closures over a small typed value domain that follows the Rust
+// code the reference generates for them:
+//
+//	nil       None (and a missing or null JSON field)
+//	uint64    u64 (non-negative literals are u64)
+//	int64     i64
+//	float64   f64
+//	bool      bool
+//	string    String
+//	[]byte    Vec<u8> / byte slices
+//	[]any, map[string]any   JSON arrays and objects read from state
+//
+// Integer arithmetic wraps like a Rust release build; division by zero is an error. An error makes
+// the field null (the rest of the section still evaluates).
+
+// computedSection is the computed fields of one section, evaluated together.
+type computedSection struct {
+	Name   string
+	Gates  []string // sections (this one included) that must be objects in state
+	Fields []*computedField
+}
+
+type computedField struct {
+	Leaf  string
+	Path  string
+	Segs  []string
+	Loc   string
+	Emit  bool
+	eval  cfn
+	nvars int
+}
+
+type cfn func(e *cenv) (any, error)
+
+// cenv is the evaluation environment of one computed field.
+type cenv struct {
+	m     *Machine
+	state map[string]any
+	vars  []any
+	slot  uint64
+	ts    any // int64, or nil when the block time is unknown
+}
+
+// errComputed marks evaluation failures; they make the field null.
+var errComputed = errors.New("computed expression")
+
+func cerr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errComputed, fmt.Sprintf(format, args...))
+}
+
+// computedCompiler compiles the expressions of one entity.
+type computedCompiler struct {
+	section  string
+	sections map[string]bool
+	vars     []string
+	maxVars  int
+	refs     map[string]bool // sections referenced
+}
+
+func (cc *computedCompiler) push(name string) int {
+	cc.vars = append(cc.vars, name)
+	if len(cc.vars) > cc.maxVars {
+		cc.maxVars = len(cc.vars)
+	}
+	return len(cc.vars) - 1
+}
+
+func (cc *computedCompiler) pop() { cc.vars = cc.vars[:len(cc.vars)-1] }
+
+func (cc *computedCompiler) lookupVar(name string) int {
+	for i := len(cc.vars) - 1; i >= 0; i-- {
+		if cc.vars[i] == name {
+			return i
+		}
+	}
+	return -1
+}
+
+var resolverArity = map[string]map[string]int{
+	"TokenMetadata": {"ui_amount": 2, "raw_amount": 2},
+	"SlotHash":      {"slot_hash": 1, "keccak_rng": 3},
+}
+
+var knownMethods = map[string]int{
+	"unwrap_or": 1, "unwrap_or_default": 0, "is_some": 0, "is_none": 0, "abs": 0, "len": 0,
+	"to_string": 0, "min": 1, "max": 1, "saturating_add": 1, "saturating_sub": 1, "map": 1,
+}
+
+func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
+	switch x := x.(type) {
+	case *stack.ExprFieldRef:
+		segs := strings.Split(x.Path, ".")
+		if len(segs) == 1 {
+			if i := cc.lookupVar(x.Path); i >= 0 {
+				return func(e *cenv) (any, error) { return e.vars[i], nil }, nil
+			}
+			segs = []string{cc.section, x.Path}
+		}
+		if cc.sections[segs[0]] {
+			cc.refs[segs[0]] = true
+		}
+		return func(e *cenv) (any, error) {
+			v, _ := getPath(e.state, segs)
+			return v, nil
+		}, nil
+	case *stack.ExprVar:
+		i := cc.lookupVar(x.Name)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown variable %q", x.Name)
+		}
+		return func(e *cenv) (any, error) { return e.vars[i], nil }, nil
+	case *stack.ExprLet:
+		val, err := cc.compile(x.Value)
+		if err != nil {
+			return nil, err
+		}
+		i := cc.push(x.Name)
+		body, err := cc.compile(x.Body)
+		cc.pop()
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := val(e)
+			if err != nil {
+				return nil, err
+			}
+			e.vars[i] = v
+			return body(e)
+		}, nil
+	case *stack.ExprLiteral:
+		v, err := fromSpecValue(x.Value)
+		if err != nil {
+			return nil, err
+		}
+		return func(*cenv) (any, error) { return v, nil }, nil
+	case *stack.ExprNone:
+		return func(*cenv) (any, error) { return nil, nil }, nil
+	case *stack.ExprSome:
+		return cc.compile(x.Value)
+	case *stack.ExprParen:
+		return cc.compile(x.Expr)
+	case *stack.ExprUnwrapOr:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		def, err := unwrapOrDefault(x.Default)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil {
+				return nil, err
+			}
+			if i, ok := asI64(v); ok {
+				return i, nil
+			}
+			if u, ok := v.(uint64); ok {
+				return int64(u), nil
+			}
+			return def, nil
+		}, nil
+	case *stack.ExprBinary:
+		l, err := cc.compile(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := cc.compile(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := x.Op
+		switch op {
+		case stack.BinAnd, stack.BinOr:
+			return func(e *cenv) (any, error) {
+				a, err := l(e)
+				if err != nil {
+					return nil, err
+				}
+				ab, ok := a.(bool)
+				if !ok {
+					if a == nil {
+						return nil, nil
+					}
+					return nil, cerr("%s needs booleans", op)
+				}
+				if op == stack.BinAnd && !ab {
+					return false, nil
+				}
+				if op == stack.BinOr && ab {
+					return true, nil
+				}
+				b, err := r(e)
+				if err != nil {
+					return nil, err
+				}
+				bb, ok := b.(bool)
+				if !ok {
+					if b == nil {
+						return nil, nil
+					}
+					return nil, cerr("%s needs booleans", op)
+				}
+				return bb, nil
+			}, nil
+		}
+		switch op {
+		case stack.BinAdd, stack.BinSub, stack.BinMul, stack.BinDiv, stack.BinMod, stack.BinGt, stack.BinLt,
+			stack.BinGte, stack.BinLte, stack.BinEq, stack.BinNe, stack.BinXor, stack.BinBitAnd,
+			stack.BinBitOr, stack.BinShl, stack.BinShr:
+		default:
+			return nil, fmt.Errorf("unknown binary operator %q", op)
+		}
+		return func(e *cenv) (any, error) {
+			a, err := l(e)
+			if err != nil {
+				return nil, err
+			}
+			b, err := r(e)
+			if err != nil {
+				return nil, err
+			}
+			return binop(op, a, b)
+		}, nil
+	case *stack.ExprUnary:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		op := x.Op
+		if op != stack.UnNot && op != stack.UnReverseBits {
+			return nil, fmt.Errorf("unknown unary operator %q", op)
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			switch v := v.(type) {
+			case bool:
+				if op == stack.UnNot {
+					return !v, nil
+				}
+			case uint64:
+				if op == stack.UnNot {
+					return ^v, nil
+				}
+				return bits.Reverse64(v), nil
+			case int64:
+				if op == stack.UnNot {
+					return ^v, nil
+				}
+				return int64(bits.Reverse64(uint64(v))), nil
+			}
+			return nil, cerr("%s of %s", op, typeName(v))
+		}, nil
+	case *stack.ExprCast:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		to := x.ToType
+		if !knownCast(to) {
+			return nil, fmt.Errorf("unsupported cast to %q", to)
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return castTo(v, to)
+		}, nil
+	case *stack.ExprIf:
+		c, err := cc.compile(x.Condition)
+		if err != nil {
+			return nil, err
+		}
+		t, err := cc.compile(x.ThenBranch)
+		if err != nil {
+			return nil, err
+		}
+		f, err := cc.compile(x.ElseBranch)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := c(e)
+			if err != nil {
+				return nil, err
+			}
+			if b, _ := v.(bool); b {
+				return t(e)
+			}
+			return f(e)
+		}, nil
+	case *stack.ExprMethodCall:
+		return cc.method(x)
+	case *stack.ExprResolverComputed:
+		methods, ok := resolverArity[x.Resolver]
+		if !ok {
+			return nil, fmt.Errorf("unknown resolver %q", x.Resolver)
+		}
+		n, ok := methods[x.Method]
+		if !ok {
+			return nil, fmt.Errorf("resolver %q has no method %q", x.Resolver, x.Method)
+		}
+		if n != len(x.Args) {
+			return nil, fmt.Errorf("resolver %s.%s takes %d arguments, got %d", x.Resolver, x.Method, n, len(x.Args))
+		}
+		args := make([]cfn, len(x.Args))
+		for i, a := range x.Args {
+			f, err := cc.compile(a)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = f
+		}
+		name := x.Resolver + "." + x.Method
+		return func(e *cenv) (any, error) {
+			var vals [3]any
+			for i, a := range args {
+				v, err := a(e)
+				if err != nil {
+					return nil, err
+				}
+				vals[i] = toJSONValue(v)
+			}
+			return e.m.builtinResolver(name, vals[:len(args)])
+		}, nil
+	case *stack.ExprSlice:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		start, end := x.Start, x.End
+		if start < 0 || end < start {
+			return nil, fmt.Errorf("bad slice [%d..%d]", start, end)
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			switch v := v.(type) {
+			case []byte:
+				if end > len(v) {
+					return nil, cerr("slice [%d..%d] of %d bytes", start, end, len(v))
+				}
+				return v[start:end], nil
+			case []any:
+				if end > len(v) {
+					return nil, cerr("slice [%d..%d] of %d elements", start, end, len(v))
+				}
+				return v[start:end], nil
+			case string:
+				if end > len(v) {
+					return nil, cerr("slice [%d..%d] of %d bytes", start, end, len(v))
+				}
+				return v[start:end], nil
+			}
+			return nil, cerr("slice of %s", typeName(v))
+		}, nil
+	case *stack.ExprIndex:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		idx := x.Index
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			switch v := v.(type) {
+			case []byte:
+				if idx < 0 || idx >= len(v) {
+					return nil, cerr("index %d of %d bytes", idx, len(v))
+				}
+				return uint64(v[idx]), nil
+			case []any:
+				if idx < 0 || idx >= len(v) {
+					return nil, cerr("index %d of %d elements", idx, len(v))
+				}
+				return v[idx], nil
+			}
+			return nil, cerr("index into %s", typeName(v))
+		}, nil
+	case *stack.ExprU64FromLeBytes, *stack.ExprU64FromBeBytes:
+		var src stack.Expr
+		le := false
+		if y, ok := x.(*stack.ExprU64FromLeBytes); ok {
+			src, le = y.Bytes, true
+		} else {
+			src = x.(*stack.ExprU64FromBeBytes).Bytes
+		}
+		inner, err := cc.compile(src)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil {
+				return nil, err
+			}
+			b, _ := toBytes(v)
+			if len(b) != 8 {
+				return uint64(0), nil
+			}
+			if le {
+				return binary.LittleEndian.Uint64(b), nil
+			}
+			return binary.BigEndian.Uint64(b), nil
+		}, nil
+	case *stack.ExprByteArray:
+		b := append([]byte(nil), x.Bytes...)
+		return func(*cenv) (any, error) { return b, nil }, nil
+	case *stack.ExprJSONToBytes:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil {
+				return nil, err
+			}
+			arr, ok := v.([]any)
+			if !ok {
+				if b, ok := v.([]byte); ok {
+					return b, nil
+				}
+				return []byte{}, nil
+			}
+			out := make([]byte, 0, len(arr))
+			for _, el := range arr {
+				if u, ok := asU64(el); ok {
+					out = append(out, byte(u))
+				}
+			}
+			return out, nil
+		}, nil
+	case *stack.ExprKeccak256:
+		inner, err := cc.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			b, ok := toBytes(v)
+			if !ok {
+				return nil, cerr("keccak256 of %s", typeName(v))
+			}
+			h := sha3.NewLegacyKeccak256()
+			h.Write(b)
+			return h.Sum(nil), nil
+		}, nil
+	case *stack.ExprContextSlot:
+		return func(e *cenv) (any, error) { return e.slot, nil }, nil
+	case *stack.ExprContextTimestamp:
+		return func(e *cenv) (any, error) { return e.ts, nil }, nil
+	case *stack.ExprClosure:
+		return nil, fmt.Errorf("closure outside map")
+	case nil:
+		return nil, fmt.Errorf("missing expression")
+	}
+	return nil, fmt.Errorf("unsupported expression %s", x.Variant())
+}
+
+func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
+	n, ok := knownMethods[x.Method]
+	if !ok {
+		return nil, fmt.Errorf("unsupported method %q", x.Method)
+	}
+	if n != len(x.Args) {
+		return nil, fmt.Errorf("method %s takes %d arguments, got %d", x.Method, n, len(x.Args))
+	}
+	inner, err := cc.compile(x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	if x.Method == "map" {
+		cl, ok := x.Args[0].(*stack.ExprClosure)
+		if !ok {
+			return nil, fmt.Errorf("map takes a closure")
+		}
+		slot := cc.push(cl.Param)
+		body, err := cc.compile(cl.Body)
+		cc.pop()
+		if err != nil {
+			return nil, err
+		}
+		if containsResolver(cl.Body) {
+			// Over an array: each element as f64, elements whose body fails or is null are dropped.
+			return func(e *cenv) (any, error) {
+				v, err := inner(e)
+				if err != nil {
+					return nil, err
+				}
+				arr, ok := v.([]any)
+				if !ok {
+					return nil, nil
+				}
+				out := make([]any, 0, len(arr))
+				for _, el := range arr {
+					f, ok := asF64(el)
+					if !ok {
+						continue
+					}
+					e.vars[slot] = f
+					r, err := body(e)
+					if err != nil || r == nil {
+						continue
+					}
+					out = append(out, r)
+				}
+				return out, nil
+			}, nil
+		}
+		// Over a scalar: the value as u64.
+		return func(e *cenv) (any, error) {
+			v, err := inner(e)
+			if err != nil {
+				return nil, err
+			}
+			u, ok := asU64(v)
+			if !ok || isFloat(v) {
+				return nil, nil
+			}
+			e.vars[slot] = u
+			return body(e)
+		}, nil
+	}
+	var arg cfn
+	if n == 1 {
+		if arg, err = cc.compile(x.Args[0]); err != nil {
+			return nil, err
+		}
+	}
+	method := x.Method
+	return func(e *cenv) (any, error) {
+		v, err := inner(e)
+		if err != nil {
+			return nil, err
+		}
+		var a any
+		if arg != nil {
+			if a, err = arg(e); err != nil {
+				return nil, err
+			}
+		}
+		switch method {
+		case "unwrap_or":
+			if v == nil {
+				return a, nil
+			}
+			return v, nil
+		case "unwrap_or_default":
+			if v == nil {
+				return uint64(0), nil
+			}
+			return v, nil
+		case "is_some":
+			return v != nil, nil
+		case "is_none":
+			return v == nil, nil
+		}
+		if v == nil {
+			return nil, nil
+		}
+		switch method {
+		case "abs":
+			switch v := v.(type) {
+			case int64:
+				if v < 0 {
+					return -v, nil
+				}
+				return v, nil
+			case float64:
+				return math.Abs(v), nil
+			case uint64:
+				return v, nil
+			}
+		case "len":
+			switch v := v.(type) {
+			case []byte:
+				return uint64(len(v)), nil
+			case []any:
+				return uint64(len(v)), nil
+			case string:
+				return uint64(len(v)), nil
+			case map[string]any:
+				return uint64(len(v)), nil
+			}
+		case "to_string":
+			return displayString(v), nil
+		case "min", "max":
+			if a == nil {
+				return nil, nil
+			}
+			c, ok := compareNumbers(v, a)
+			if !ok {
+				break
+			}
+			if (method == "min") == (c <= 0) {
+				return v, nil
+			}
+			return a, nil
+		case "saturating_add", "saturating_sub":
+			return saturating(method == "saturating_add", v, a)
+		}
+		return nil, cerr("%s on %s", method, typeName(v))
+	}, nil
+}
+
+func containsResolver(x stack.Expr) bool {
+	found := false
+	stack.Walk(x, func(e stack.Expr) bool {
+		if _, ok := e.(*stack.ExprResolverComputed); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func unwrapOrDefault(v stack.Value) (any, error) {
+	switch v.Kind() {
+	case stack.KindUint, stack.KindInt:
+		if i, ok := v.Int64(); ok {
+			return i, nil
+		}
+		u, _ := v.Uint64()
+		return u, nil
+	case stack.KindFloat:
+		f, _ := v.Float64()
+		return f, nil
+	case stack.KindBool:
+		if b, _ := v.Bool(); b {
+			return int64(1), nil
+		}
+	}
+	return int64(0), nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		return "bool"
+	case uint64:
+		return "u64"
+	case int64:
+		return "i64"
+	case float64:
+		return "f64"
+	case string:
+		return "String"
+	case []byte:
+		return "bytes"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// binop applies a binary operator with Rust semantics over the computed value domain.
+func binop(op stack.BinaryOp, a, b any) (any, error) {
+	if op == stack.BinEq || op == stack.BinNe {
+		eq := computedEqual(a, b)
+		if op == stack.BinNe {
+			return !eq, nil
+		}
+		return eq, nil
+	}
+	if a == nil || b == nil {
+		return nil, nil
+	}
+	if as, ok := a.(string); ok {
+		bs, ok := b.(string)
+		if !ok {
+			return nil, cerr("%s of String and %s", op, typeName(b))
+		}
+		switch op {
+		case stack.BinGt:
+			return as > bs, nil
+		case stack.BinLt:
+			return as < bs, nil
+		case stack.BinGte:
+			return as >= bs, nil
+		case stack.BinLte:
+			return as <= bs, nil
+		case stack.BinAdd:
+			return as + bs, nil
+		}
+		return nil, cerr("%s of strings", op)
+	}
+	if ab, ok := a.(bool); ok {
+		bb, ok := b.(bool)
+		if !ok {
+			return nil, cerr("%s of bool and %s", op, typeName(b))
+		}
+		switch op {
+		case stack.BinXor:
+			return ab != bb, nil
+		case stack.BinBitAnd:
+			return ab && bb, nil
+		case stack.BinBitOr:
+			return ab || bb, nil
+		}
+		return nil, cerr("%s of bools", op)
+	}
+	if !isNumber(a) || !isNumber(b) {
+		return nil, cerr("%s of %s and %s", op, typeName(a), typeName(b))
+	}
+	if isFloat(a) || isFloat(b) {
+		x, _ := asF64(a)
+		y, _ := asF64(b)
+		switch op {
+		case stack.BinAdd:
+			return x + y, nil
+		case stack.BinSub:
+			return x - y, nil
+		case stack.BinMul:
+			return x * y, nil
+		case stack.BinDiv:
+			return x / y, nil
+		case stack.BinMod:
+			return math.Mod(x, y), nil
+		case stack.BinGt:
+			return x > y, nil
+		case stack.BinLt:
+			return x < y, nil
+		case stack.BinGte:
+			return x >= y, nil
+		case stack.BinLte:
+			return x <= y, nil
+		}
+		return nil, cerr("%s of floats", op)
+	}
+	xu, aU := a.(uint64)
+	yu, bU := b.(uint64)
+	if aU && bU {
+		switch op {
+		case stack.BinAdd:
+			return xu + yu, nil
+		case stack.BinSub:
+			return xu - yu, nil
+		case stack.BinMul:
+			return xu * yu, nil
+		case stack.BinDiv:
+			if yu == 0 {
+				return nil, cerr("division by zero")
+			}
+			return xu / yu, nil
+		case stack.BinMod:
+			if yu == 0 {
+				return nil, cerr("remainder by zero")
+			}
+			return xu % yu, nil
+		case stack.BinGt:
+			return xu > yu, nil
+		case stack.BinLt:
+			return xu < yu, nil
+		case stack.BinGte:
+			return xu >= yu, nil
+		case stack.BinLte:
+			return xu <= yu, nil
+		case stack.BinXor:
+			return xu ^ yu, nil
+		case stack.BinBitAnd:
+			return xu & yu, nil
+		case stack.BinBitOr:
+			return xu | yu, nil
+		case stack.BinShl:
+			return xu << (yu & 63), nil
+		case stack.BinShr:
+			return xu >> (yu & 63), nil
+		}
+		return nil, cerr("%s of integers", op)
+	}
+	// At least one i64: signed arithmetic (u64 operands reinterpret, as an `as i64` would).
+	x := toI64Wrap(a)
+	y := toI64Wrap(b)
+	switch op {
+	case stack.BinAdd:
+		return x + y, nil
+	case stack.BinSub:
+		return x - y, nil
+	case stack.BinMul:
+		return x * y, nil
+	case stack.BinDiv:
+		if y == 0 || (x == math.MinInt64 && y == -1) {
+			return nil, cerr("division overflow")
+		}
+		return x / y, nil
+	case stack.BinMod:
+		if y == 0 || (x == math.MinInt64 && y == -1) {
+			return nil, cerr("remainder overflow")
+		}
+		return x % y, nil
+	case stack.BinGt:
+		return x > y, nil
+	case stack.BinLt:
+		return x < y, nil
+	case stack.BinGte:
+		return x >= y, nil
+	case stack.BinLte:
+		return x <= y, nil
+	case stack.BinXor:
+		return x ^ y, nil
+	case stack.BinBitAnd:
+		return x & y, nil
+	case stack.BinBitOr:
+		return x | y, nil
+	case stack.BinShl:
+		return x << (uint64(y) & 63), nil
+	case stack.BinShr:
+		return x >> (uint64(y) & 63), nil
+	}
+	return nil, cerr("%s of integers", op)
+}
+
+func toI64Wrap(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case uint64:
+		return int64(v)
+	}
+	return 0
+}
+
+// computedEqual compares computed values: byte slices by content (also against JSON number arrays),
+// numbers by value within the integer types, everything else as JSON.
+func computedEqual(a, b any) bool {
+	ab, aIsB := a.([]byte)
+	bb, bIsB := b.([]byte)
+	switch {
+	case aIsB && bIsB:
+		return bytes.Equal(ab, bb)
+	case aIsB || bIsB:
+		x, ok1 := toBytes(a)
+		y, ok2 := toBytes(b)
+		return ok1 && ok2 && bytes.Equal(x, y)
+	}
+	if isNumber(a) && isNumber(b) && !isFloat(a) && !isFloat(b) {
+		c, _ := compareNumbers(a, b)
+		return c == 0
+	}
+	return equalValues(a, b)
+}
+
+// toBytes reads a byte vector: []byte, or a JSON array of numbers 0..255.
+func toBytes(v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case []byte:
+		return v, true
+	case []any:
+		out := make([]byte, len(v))
+		for i, el := range v {
+			u, ok := asU64(el)
+			if !ok || u > 255 {
+				return nil, false
+			}
+			out[i] = byte(u)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func knownCast(t string) bool {
+	switch t {
+	case "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32", "f64", "String", "bool":
+		return true
+	}
+	return false
+}
+
+// castTo applies Rust's `as` conversion.
+func castTo(v any, to string) (any, error) {
+	switch to {
+	case "f64", "f32":
+		var f float64
+		switch v := v.(type) {
+		case float64:
+			f = v
+		case uint64:
+			f = float64(v)
+		case int64:
+			f = float64(v)
+		case bool:
+			if v {
+				f = 1
+			}
+		default:
+			return nil, cerr("cast %s as %s", typeName(v), to)
+		}
+		if to == "f32" {
+			f = float64(float32(f))
+		}
+		return f, nil
+	case "String":
+		return displayString(v), nil
+	case "bool":
+		switch v := v.(type) {
+		case bool:
+			return v, nil
+		case uint64:
+			return v != 0, nil
+		case int64:
+			return v != 0, nil
+		}
+		return nil, cerr("cast %s as bool", typeName(v))
+	}
+	var width uint
+	signed := to[0] == 'i'
+	switch to {
+	case "u8", "i8":
+		width = 8
+	case "u16", "i16":
+		width = 16
+	case "u32", "i32":
+		width = 32
+	default:
+		width = 64
+	}
+	var raw uint64
+	switch v := v.(type) {
+	case uint64:
+		raw = v
+	case int64:
+		raw = uint64(v)
+	case bool:
+		if v {
+			raw = 1
+		}
+	case float64:
+		return castFloat(v, signed, width), nil
+	default:
+		return nil, cerr("cast %s as %s", typeName(v), to)
+	}
+	if width < 64 {
+		raw &= (uint64(1) << width) - 1
+	}
+	if !signed {
+		return raw, nil
+	}
+	if width < 64 && raw&(uint64(1)<<(width-1)) != 0 {
+		raw |= ^((uint64(1) << width) - 1)
+	}
+	return int64(raw), nil
+}
+
+// castFloat is Rust's saturating float-to-integer `as`.
+func castFloat(f float64, signed bool, width uint) any {
+	if math.IsNaN(f) {
+		if signed {
+			return int64(0)
+		}
+		return uint64(0)
+	}
+	if signed {
+		hi := math.Ldexp(1, int(width-1))
+		switch {
+		case f >= hi:
+			return int64(hi - 1)
+		case f <= -hi:
+			return int64(-hi)
+		}
+		return int64(f)
+	}
+	if f <= 0 {
+		return uint64(0)
+	}
+	if width == 64 {
+		if f >= 18446744073709551615.0 {
+			return uint64(math.MaxUint64)
+		}
+		return uint64(f)
+	}
+	hi := math.Ldexp(1, int(width))
+	if f >= hi {
+		return uint64(hi - 1)
+	}
+	return uint64(f)
+}
+
+func saturating(add bool, a, b any) (any, error) {
+	if au, ok := a.(uint64); ok {
+		bu, ok := asU64(b)
+		if !ok {
+			return nil, cerr("saturating op of u64 and %s", typeName(b))
+		}
+		if add {
+			s, c := bits.Add64(au, bu, 0)
+			if c != 0 {
+				return uint64(math.MaxUint64), nil
+			}
+			return s, nil
+		}
+		if bu > au {
+			return uint64(0), nil
+		}
+		return au - bu, nil
+	}
+	ai, ok1 := asI64(a)
+	bi, ok2 := asI64(b)
+	if !ok1 || !ok2 {
+		return nil, cerr("saturating op of %s and %s", typeName(a), typeName(b))
+	}
+	if !add {
+		if bi == math.MinInt64 {
+			if ai >= 0 {
+				return int64(math.MaxInt64), nil
+			}
+			return ai - bi, nil
+		}
+		bi = -bi
+	}
+	s := ai + bi
+	if ai > 0 && bi > 0 && s < 0 {
+		return int64(math.MaxInt64), nil
+	}
+	if ai < 0 && bi < 0 && s >= 0 {
+		return int64(math.MinInt64), nil
+	}
+	return s, nil
+}
+
+// displayString renders a value like Rust's Display (JSON values as JSON text).
+func displayString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return string(appendJSON(nil, toJSONValue(v)))
+}
+
+// toJSONValue converts a computed value to the JSON value it serializes to.
+func toJSONValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		out := make([]any, len(x))
+		for i, b := range x {
+			out[i] = uint64(b)
+		}
+		return out
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	}
+	return v
+}

@@ -1,0 +1,573 @@
+package vm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/hyperstack-go/hyperstack/internal/stack"
+)
+
+// Runtime values are plain Go JSON trees, the same model the idl decoders produce:
+//
+//	nil             JSON null (and "absent" where a lookup says so)
+//	bool
+//	uint64          non-negative integers
+//	int64           negative integers (a non-negative int64 is accepted everywhere and means the same number)
+//	float64
+//	string
+//	[]any           arrays
+//	map[string]any  objects
+//
+// Integers never pass through float64, so u64 values above 2^53 stay exact.
+
+// fromSpecValue converts a spec literal to a runtime value.
+func fromSpecValue(v stack.Value) (any, error) {
+	if !v.IsValid() {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(v.Raw()))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	return fromJSONNumbers(raw)
+}
+
+// parseJSONValue parses JSON text (a resolver answer) into a runtime value.
+func parseJSONValue(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after JSON value")
+	}
+	return fromJSONNumbers(raw)
+}
+
+func fromJSONNumbers(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return parseNumber(string(x))
+	case []any:
+		for i := range x {
+			c, err := fromJSONNumbers(x[i])
+			if err != nil {
+				return nil, err
+			}
+			x[i] = c
+		}
+		return x, nil
+	case map[string]any:
+		for k, e := range x {
+			c, err := fromJSONNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = c
+		}
+		return x, nil
+	default:
+		return v, nil
+	}
+}
+
+// parseNumber classifies number text the way serde_json does: u64, then i64, then f64.
+func parseNumber(s string) (any, error) {
+	if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return u, nil
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %q: %w", s, err)
+	}
+	return f, nil
+}
+
+// asU64 is serde_json's as_u64: non-negative integers only.
+func asU64(v any) (uint64, bool) {
+	switch x := v.(type) {
+	case uint64:
+		return x, true
+	case int64:
+		if x >= 0 {
+			return uint64(x), true
+		}
+	}
+	return 0, false
+}
+
+// asI64 is serde_json's as_i64: integers in i64 range.
+func asI64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), true
+		}
+	}
+	return 0, false
+}
+
+// asF64 is serde_json's as_f64: any number.
+func asF64(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case uint64:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case uint64, int64, float64:
+		return true
+	}
+	return false
+}
+
+// equalValues is JSON equality as serde_json defines it: integers and floats differ (1 != 1.0),
+// a non-negative int64 equals the same uint64, objects compare key by key.
+func equalValues(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case uint64:
+		y, ok := asU64(b)
+		return ok && x == y && !isFloat(b)
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return x == y
+		case uint64:
+			return x >= 0 && uint64(x) == y
+		}
+		return false
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalValues(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !equalValues(xv, yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isFloat(v any) bool { _, ok := v.(float64); return ok }
+
+// compareNumbers orders two numbers the way the reference VM does: as i64 when both fit, as u64 when
+// both are non-negative integers, else as f64. ok is false when either side is not a number.
+func compareNumbers(a, b any) (int, bool) {
+	if !isNumber(a) || !isNumber(b) {
+		return 0, false
+	}
+	if x, ok := asI64(a); ok {
+		if y, ok := asI64(b); ok {
+			return cmp3(x < y, x > y), true
+		}
+	}
+	if x, ok := asU64(a); ok {
+		if y, ok := asU64(b); ok {
+			return cmp3(x < y, x > y), true
+		}
+	}
+	// One side is a negative i64 and the other a u64 above i64 range, or a float is involved.
+	if !isFloat(a) && !isFloat(b) {
+		if _, neg := a.(int64); neg {
+			return -1, true
+		}
+		return 1, true
+	}
+	x, _ := asF64(a)
+	y, _ := asF64(b)
+	if math.IsNaN(x) || math.IsNaN(y) {
+		return 0, false
+	}
+	return cmp3(x < y, x > y), true
+}
+
+func cmp3(lt, gt bool) int {
+	switch {
+	case lt:
+		return -1
+	case gt:
+		return 1
+	}
+	return 0
+}
+
+// stringify renders a lookup-index key: strings as they are, numbers as digits, other values as
+// their canonical JSON text.
+func stringify(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case nil:
+		return "null"
+	}
+	return string(appendJSON(nil, v))
+}
+
+// getPath walks segs through nested objects.
+func getPath(m map[string]any, segs []string) (any, bool) {
+	var cur any = m
+	for _, s := range segs {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = obj[s]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// deepCopy copies arrays and objects so the copy can be changed independently.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = deepCopy(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// appendJSON writes v as canonical JSON: object keys sorted, strings escaped as serde_json escapes
+// them, integers exact, floats in serde_json's form (see appendFloat).
+func appendJSON(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		if x {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case float64:
+		return appendFloat(b, x)
+	case string:
+		return appendString(b, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		return appendObject(b, x)
+	case []byte:
+		// Byte vectors of computed expressions serialize as arrays of numbers.
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(e), 10)
+		}
+		return append(b, ']')
+	case *uniqueSet:
+		return append(b, "null"...)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, "null"...)
+}
+
+func appendObject(b []byte, m map[string]any) []byte {
+	var stackKeys [16]string
+	keys := stackKeys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendJSON(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// sortStrings sorts small slices by insertion, larger ones with sort.Strings.
+func sortStrings(s []string) {
+	if len(s) > 12 {
+		sort.Strings(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes a JSON string as serde_json does: '"' and '\\' escaped, control characters as
+// \b \t \n \f \r or \u00XX, everything else (non-ASCII included) as is. Invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"':
+				b = append(b, '\\', '"')
+			case '\\':
+				b = append(b, '\\', '\\')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendFloat writes a float the way serde_json (ryu) does: the shortest digits that round-trip;
+// plain notation with a ".0" on whole numbers when the decimal exponent is in [-5, 16], scientific
+// notation ("1e16", "1.5e-7") otherwise. NaN and infinities, which JSON cannot hold, become null.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	var tmp [32]byte
+	s := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
+	// s is [-]d[.ddd]e±XX
+	if s[0] == '-' {
+		b = append(b, '-')
+		s = s[1:]
+	}
+	ePos := bytes.IndexByte(s, 'e')
+	mant, expText := s[:ePos], s[ePos+1:]
+	var digits [24]byte
+	n := 0
+	for _, c := range mant {
+		if c != '.' {
+			digits[n] = c
+			n++
+		}
+	}
+	exp, _ := strconv.Atoi(string(expText))
+	// value = 0.d1..dn × 10^kk
+	kk := exp + 1
+	k := kk - n
+	d := digits[:n]
+	switch {
+	case k >= 0 && kk <= 16:
+		b = append(b, d...)
+		for i := 0; i < k; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, '.', '0')
+	case kk > 0 && kk <= 16:
+		b = append(b, d[:kk]...)
+		b = append(b, '.')
+		b = append(b, d[kk:]...)
+	case kk > -5 && kk <= 0:
+		b = append(b, '0', '.')
+		for i := 0; i < -kk; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, d...)
+	case n == 1:
+		b = append(b, d[0], 'e')
+		b = strconv.AppendInt(b, int64(kk-1), 10)
+	default:
+		b = append(b, d[0], '.')
+		b = append(b, d[1:]...)
+		b = append(b, 'e')
+		b = strconv.AppendInt(b, int64(kk-1), 10)
+	}
+	return b
+}
+
+// key is a state-table key: the primary-key value, with a number and a string kept apart.
+type key struct {
+	kind uint8
+	n    uint64
+	s    string
+}
+
+const (
+	keyNull uint8 = iota
+	keyUint
+	keyInt
+	keyFloat
+	keyBool
+	keyString
+	keyJSON
+)
+
+func makeKey(v any) key {
+	switch x := v.(type) {
+	case nil:
+		return key{kind: keyNull}
+	case uint64:
+		return key{kind: keyUint, n: x}
+	case int64:
+		if x >= 0 {
+			return key{kind: keyUint, n: uint64(x)}
+		}
+		return key{kind: keyInt, n: uint64(x)}
+	case float64:
+		return key{kind: keyFloat, n: math.Float64bits(x)}
+	case bool:
+		if x {
+			return key{kind: keyBool, n: 1}
+		}
+		return key{kind: keyBool}
+	case string:
+		return key{kind: keyString, s: x}
+	}
+	return key{kind: keyJSON, s: string(appendJSON(nil, v))}
+}
+
+// value returns the key as a runtime value.
+func (k key) value() any {
+	switch k.kind {
+	case keyUint:
+		return k.n
+	case keyInt:
+		return int64(k.n)
+	case keyFloat:
+		return math.Float64frombits(k.n)
+	case keyBool:
+		return k.n == 1
+	case keyString:
+		return k.s
+	case keyJSON:
+		v, err := parseJSONValue([]byte(k.s))
+		if err != nil {
+			return nil
+		}
+		return v
+	}
+	return nil
+}
+
+// appendJSON writes the key as JSON.
+func (k key) appendJSON(b []byte) []byte {
+	switch k.kind {
+	case keyUint:
+		return strconv.AppendUint(b, k.n, 10)
+	case keyInt:
+		return strconv.AppendInt(b, int64(k.n), 10)
+	case keyFloat:
+		return appendFloat(b, math.Float64frombits(k.n))
+	case keyBool:
+		if k.n == 1 {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case keyString:
+		return appendString(b, k.s)
+	case keyJSON:
+		return append(b, k.s...)
+	}
+	return append(b, "null"...)
+}
+
+// String renders the key for messages.
+func (k key) String() string { return string(k.appendJSON(nil)) }
