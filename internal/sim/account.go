@@ -1,0 +1,54 @@
+package sim
+
+import (
+	"github.com/hyperstack-go/hyperstack/internal/solana"
+)
+
+// account is the simulated state of one on-chain account. data is replaced, never modified in place, so
+// updates already handed out can share it.
+type account struct {
+	key        solana.Pubkey
+	b58        string
+	lamports   uint64
+	owner      solana.Pubkey
+	data       []byte
+	executable bool
+	rentEpoch  uint64
+	isProgram  bool
+	// token is set for SPL token accounts: what the transaction metadata's token balances report.
+	token *tokenHolding
+	// lut is 1 + the index of the address lookup table that holds this address (0: none), and lutIndex
+	// its position in that table.
+	lut      int
+	lutIndex uint8
+}
+
+// tokenHolding is the part of a token account that shows up in pre/post token balances.
+type tokenHolding struct {
+	mint     *account
+	mintB    string
+	owner    string
+	ownerKey solana.Pubkey
+	wallet   *account
+	amount   uint64
+	dec      uint32
+}
+
+func (a *account) base58() string {
+	if a.b58 == "" {
+		a.b58 = a.key.String()
+	}
+	return a.b58
+}
+
+// newKey draws a fresh random address.
+func (g *gen) newKey() solana.Pubkey {
+	var k solana.Pubkey
+	g.fill(k[:])
+	return k
+}
+
+// newWallet creates a system-owned account holding lamports.
+func (g *gen) newWallet(lamports uint64) *account {
+	return &account{key: g.newKey(), lamports: lamports, owner: systemProgramID, rentEpoch: rentExemptEpoch}
+}
