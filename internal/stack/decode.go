@@ -69,7 +69,7 @@ func decodeEntity(n *node, path string) *Entity {
 	o.each("sections", false, func(n *node, p string) { e.Sections = append(e.Sections, decodeSection(n, p)) })
 	fm := o.req("field_mappings")
 	fmPath := o.at("field_mappings")
-	fo := object(fm, fmPath, fm.keys...)
+	fo := mapObject(fm, fmPath)
 	e.FieldMappings = make(map[string]*FieldTypeInfo, len(fm.keys))
 	for i, k := range fm.keys {
 		e.FieldMappings[k] = decodeFieldTypeInfo(fm.vals[i], fo.at(k))
@@ -247,7 +247,7 @@ func decodeMappingSource(n *node, path string) MappingSource {
 		o := object(content(name, payload, pp), pp, "field_transforms")
 		ftn := o.req("field_transforms")
 		ftp := o.at("field_transforms")
-		fo := object(ftn, ftp, ftn.keys...)
+		fo := mapObject(ftn, ftp)
 		c := &AsCapture{FieldTransforms: make(map[string]Transformation, len(ftn.keys))}
 		for i, k := range ftn.keys {
 			c.FieldTransforms[k] = transformation(ftn.vals[i], fo.at(k))
@@ -487,12 +487,12 @@ func baseType(n *node, path string) BaseType {
 }
 
 func decodePDAs(n *node, path string) map[string]map[string]*PDADefinition {
-	o := object(n, path, n.keys...)
+	o := mapObject(n, path)
 	out := make(map[string]map[string]*PDADefinition, len(n.keys))
 	for i, prog := range n.keys {
 		pp := o.at(prog)
 		inner := n.vals[i]
-		io := object(inner, pp, inner.keys...)
+		io := mapObject(inner, pp)
 		m := make(map[string]*PDADefinition, len(inner.keys))
 		for j, name := range inner.keys {
 			dp := io.at(name)

@@ -60,6 +60,17 @@ func object(n *node, path string, allowed ...string) *obj {
 	return &obj{n: n, path: path}
 }
 
+// mapObject checks that n is an object with distinct keys whose key set is free (a JSON map).
+func mapObject(n *node, path string) *obj {
+	if n.kind != nodeObject {
+		typeError(path, "object", n)
+	}
+	if k, dup := duplicateKey(n); dup {
+		fail(path, fmt.Errorf("%w %q", ErrDuplicateField, k))
+	}
+	return &obj{n: n, path: path}
+}
+
 // opt returns the value of key, or nil when absent.
 func (o *obj) opt(key string) *node {
 	for i, k := range o.n.keys {
