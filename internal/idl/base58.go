@@ -1,6 +1,9 @@
 package idl
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"sync/atomic"
+)
 
 const b58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -52,4 +55,32 @@ func appendPubkeyBase58(dst []byte, p *[32]byte) []byte {
 		dst = append(dst, b58Alphabet[digits[i]])
 	}
 	return dst
+}
+
+// keyCacheSize is the number of slots of a pubkeyCache (a power of two).
+const keyCacheSize = 4096
+
+// pubkeyCache remembers the text of recently decoded pubkeys: the same mints, owners and authorities
+// recur in almost every update of a program, and a cached string is returned without encoding or
+// allocating. It is direct-mapped and lock-free: a slot holds an immutable entry, readers compare the
+// whole key, and concurrent writers simply overwrite each other.
+type pubkeyCache struct {
+	slots [keyCacheSize]atomic.Pointer[keyEntry]
+}
+
+type keyEntry struct {
+	key  [32]byte
+	text any // the base58 string, boxed once
+}
+
+// text returns the base58 text of k as a boxed string.
+func (c *pubkeyCache) text(k *[32]byte) any {
+	slot := &c.slots[binary.LittleEndian.Uint32(k[:4])&(keyCacheSize-1)]
+	if e := slot.Load(); e != nil && e.key == *k {
+		return e.text
+	}
+	var buf [44]byte
+	e := &keyEntry{key: *k, text: any(string(appendPubkeyBase58(buf[:0], k)))}
+	slot.Store(e)
+	return e.text
 }

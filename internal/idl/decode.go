@@ -27,6 +27,7 @@ type decoder struct {
 	data  []byte
 	box   boxer
 	depth int
+	keys  *pubkeyCache
 }
 
 func (d *decoder) fail(n *node, off int, err error) error {
@@ -89,8 +90,12 @@ func (d *decoder) value(n *node, off int) (any, int, error) {
 		if !d.need(off, 32) {
 			return nil, off, d.fail(n, off, ErrShortBuffer)
 		}
+		k := (*[32]byte)(data[off : off+32])
+		if d.keys != nil {
+			return d.keys.text(k), off + 32, nil // a boxed string, shared
+		}
 		var buf [44]byte
-		return string(appendPubkeyBase58(buf[:0], (*[32]byte)(data[off:off+32]))), off + 32, nil
+		return string(appendPubkeyBase58(buf[:0], k)), off + 32, nil
 	case KindString, KindBytes:
 		if !d.need(off, 4) {
 			return nil, off, d.fail(n, off, ErrShortBuffer)
@@ -239,7 +244,7 @@ func (d *decoder) composite(n *node, off int) (any, int, error) {
 		}
 		v := &n.variants[tag]
 		if v.unit {
-			return v.name, off + 1, nil
+			return v.nameAny, off + 1, nil
 		}
 		if v.tuple {
 			out := make([]any, len(v.fields))
@@ -306,13 +311,13 @@ func (d *decoder) elems(elem *node, count, off int) (any, int, error) {
 		i := (len(d.data) - off) / elem.size
 		return nil, off, prefixPath(d.fail(elem, off+i*elem.size, ErrShortBuffer), "["+strconv.Itoa(i)+"]")
 	}
-	out := make([]any, count)
+	out := d.box.list(count)
 	pos := off
 	if elem.kind == KindU8 && elem.size == 1 {
 		for i, c := range d.data[off : off+count] {
 			out[i] = uint64(c)
 		}
-		return out, off + count, nil
+		return d.box.listAny(out), off + count, nil
 	}
 	for i := range out {
 		v, next, err := d.value(elem, pos)
@@ -322,7 +327,7 @@ func (d *decoder) elems(elem *node, count, off int) (any, int, error) {
 		out[i] = v
 		pos = next
 	}
-	return out, pos, nil
+	return d.box.listAny(out), pos, nil
 }
 
 // wideString renders a little-endian 128- or 256-bit integer as a decimal string.
@@ -389,11 +394,9 @@ func writeCompact(b *strings.Builder, v any) {
 }
 
 // decodeRoot decodes n at off; strict requires the value to end exactly at the end of data.
-func decodeRoot(n *node, data []byte, off int, strict bool) (any, int, error) {
-	d := decoder{data: data}
-	if n.boxes > 0 {
-		d.box.grow(n.boxes)
-	}
+func decodeRoot(n *node, data []byte, off int, strict bool, keys *pubkeyCache) (any, int, error) {
+	d := decoder{data: data, keys: keys}
+	d.box.reserve(n)
 	v, end, err := d.value(n, off)
 	if err != nil {
 		return nil, off, err
@@ -423,7 +426,7 @@ func (p *IDL) DecodeAccount(data []byte) (name string, value map[string]any, err
 	if !ok {
 		return "", nil, ErrUnknownDiscriminator
 	}
-	v, err := a.decode(data, p.Strict)
+	v, err := a.decode(data, p.Strict, p.keys)
 	if err != nil {
 		return a.Name, nil, err
 	}
@@ -443,11 +446,11 @@ func (p *IDL) DecodeAccountAs(name string, data []byte) (map[string]any, error) 
 	} else if a.Size > 0 && len(data) != a.Size {
 		return nil, ErrUnknownDiscriminator
 	}
-	return a.decode(data, p.Strict)
+	return a.decode(data, p.Strict, p.keys)
 }
 
-func (a *AccountDef) decode(data []byte, strict bool) (map[string]any, error) {
-	v, _, err := decodeRoot(a.layout, data, len(a.Discriminator), strict)
+func (a *AccountDef) decode(data []byte, strict bool, keys *pubkeyCache) (map[string]any, error) {
+	v, _, err := decodeRoot(a.layout, data, len(a.Discriminator), strict, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -471,11 +474,11 @@ func (p *IDL) DecodeInstruction(data []byte) (ix *InstructionDef, args map[strin
 	if !ok {
 		return nil, nil, ErrUnknownDiscriminator
 	}
-	v, _, err := decodeRoot(ix.layout, data, len(ix.Discriminator), p.Strict)
+	v, _, err := decodeRoot(ix.layout, data, len(ix.Discriminator), p.Strict, p.keys)
 	if err != nil && p.PadShortArgs && len(data) > len(ix.Discriminator) && len(data) < 256 && isShort(err) {
 		padded := make([]byte, 256)
 		copy(padded, data)
-		v, _, err = decodeRoot(ix.layout, padded, len(ix.Discriminator), false)
+		v, _, err = decodeRoot(ix.layout, padded, len(ix.Discriminator), false, p.keys)
 	}
 	if err != nil {
 		return ix, nil, prefixPath(err, ix.Name)
@@ -515,7 +518,7 @@ func (p *IDL) DecodeEvent(data []byte) (name string, value map[string]any, err e
 	if ev.DiscriminatorInPayload {
 		off = 0
 	}
-	v, _, err := decodeRoot(ev.layout, payload, off, p.Strict)
+	v, _, err := decodeRoot(ev.layout, payload, off, p.Strict, p.keys)
 	if err != nil {
 		return ev.Name, nil, prefixPath(err, ev.Name)
 	}
@@ -542,7 +545,7 @@ func (p *IDL) DecodeType(t Type, data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, _, err := decodeRoot(n, data, 0, true)
+	v, _, err := decodeRoot(n, data, 0, true, p.keys)
 	return v, err
 }
 

@@ -32,7 +32,9 @@ type node struct {
 	size    int // fixed encoded size in bytes, -1 when variable
 	align   int // alignment in the C layout
 	minSize int // fewest bytes any value of the type encodes to
-	boxes   int // number of uint64/int64/float64 leaves of a fixed-size value (slab sizing)
+	boxes     int // uint64/int64/float64 leaves of a value (slab sizing; exact for fixed sizes)
+	listElems int // []any elements of a value (arrays; exact for fixed sizes)
+	lists     int // []any values of a value
 	done    bool
 }
 
@@ -44,7 +46,8 @@ type nfield struct {
 }
 
 type nvariant struct {
-	name   string
+	name    string
+	nameAny any // name as an interface, boxed once
 	fields []nfield // named fields of a struct variant
 	tuple  bool     // tuple variant (fields decoded as []any)
 	unit   bool
@@ -113,6 +116,7 @@ func (p *IDL) resolve() error {
 		}
 	}
 	p.buildMatchTables()
+	p.keys = new(pubkeyCache)
 	return nil
 }
 
@@ -176,6 +180,8 @@ func (r *resolver) resolve(t Type, env genericEnv, mode layoutMode) (*node, erro
 				}
 				n.minSize = n.size
 				n.boxes = elem.boxes
+				n.listElems = elem.listElems
+				n.lists = elem.lists
 			} else {
 				n.size, n.minSize = -1, 4
 			}
@@ -211,6 +217,8 @@ func (r *resolver) resolve(t Type, env genericEnv, mode layoutMode) (*node, erro
 				}
 				n.minSize = n.size
 				n.boxes = elem.boxes * length
+				n.listElems = length + elem.listElems*length
+				n.lists = 1 + elem.lists*length
 			} else {
 				n.size = -1
 				n.minSize = elem.minSize * length
@@ -420,6 +428,8 @@ func (r *resolver) structOf(name string, fields []Field, env genericEnv, mode la
 		}
 		n.minSize += fn.minSize
 		n.boxes += fn.boxes
+		n.listElems += fn.listElems
+		n.lists += fn.lists
 		if mode == modeC {
 			a := fn.align
 			if packed {
@@ -458,7 +468,7 @@ func (r *resolver) enumOf(n *node, td *TypeDef, env genericEnv, mode layoutMode)
 	payloadSize := -2
 	minPayload := -1
 	for i, v := range td.Variants {
-		nv := nvariant{name: v.Name}
+		nv := nvariant{name: v.Name, nameAny: v.Name}
 		var fields []Field
 		switch {
 		case v.Fields != nil && len(v.Fields) > 0:
