@@ -29,13 +29,13 @@ type node struct {
 	cLayout   bool // zero-copy (bytemuck) layout: fields at offsets, fixed size
 	boolAsNum bool // bytemuck bool: decoded as a 0/1 number
 
-	size    int // fixed encoded size in bytes, -1 when variable
-	align   int // alignment in the C layout
-	minSize int // fewest bytes any value of the type encodes to
+	size      int // fixed encoded size in bytes, -1 when variable
+	align     int // alignment in the C layout
+	minSize   int // fewest bytes any value of the type encodes to
 	boxes     int // uint64/int64/float64 leaves of a value (slab sizing; exact for fixed sizes)
 	listElems int // []any elements of a value (arrays; exact for fixed sizes)
 	lists     int // []any values of a value
-	done    bool
+	done      bool
 }
 
 type nfield struct {
@@ -47,10 +47,10 @@ type nfield struct {
 
 type nvariant struct {
 	name    string
-	nameAny any // name as an interface, boxed once
-	fields []nfield // named fields of a struct variant
-	tuple  bool     // tuple variant (fields decoded as []any)
-	unit   bool
+	nameAny any      // name as an interface, boxed once
+	fields  []nfield // named fields of a struct variant
+	tuple   bool     // tuple variant (fields decoded as []any)
+	unit    bool
 }
 
 type layoutMode uint8
