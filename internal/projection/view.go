@@ -95,6 +95,11 @@ func (d *ViewDef) validate() error {
 	if !strings.Contains(d.ID, "/") {
 		return fmt.Errorf("%w: view id %q has no '/'", ErrBadView, d.ID)
 	}
+	for _, m := range []Mode{ModeState, ModeList, ModeAppend} {
+		if strings.HasSuffix(d.ID, "/"+string(m)) {
+			return fmt.Errorf("%w: view id %q collides with a base view", ErrBadView, d.ID)
+		}
+	}
 	switch d.Mode {
 	case "", ModeList, ModeState:
 	default:
