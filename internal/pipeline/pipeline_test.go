@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hyperstack-go/hyperstack/internal/sim"
+	"github.com/hyperstack-go/hyperstack/internal/stack"
+	"github.com/hyperstack-go/hyperstack/internal/vm"
+)
+
+func demoProgram(t testing.TB) *vm.Program {
+	t.Helper()
+	spec, err := stack.Load("../../fixtures/stacks/spl-token.stack.json")
+	require.NoError(t, err)
+	prog, err := vm.Compile(spec)
+	require.NoError(t, err)
+	return prog
+}
+
+// runDemo runs slots of the spl-token simulator through a fresh pipeline and returns every
+// mutation as a JSON line.
+func runDemo(t *testing.T, slots uint64) ([]byte, Stats) {
+	t.Helper()
+	var out bytes.Buffer
+	sink := SinkFunc(func(b Batch) error {
+		for _, m := range b.Mutations {
+			line, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&out, "%d %s\n", b.Seq, line)
+		}
+		return nil
+	})
+	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{sink}})
+	require.NoError(t, err)
+	s, err := sim.New("spl-token", 7, sim.Options{Slots: slots})
+	require.NoError(t, err)
+	require.NoError(t, RunSim(context.Background(), s, p, 0, nil))
+	return out.Bytes(), p.Stats()
+}
+
+func TestDemoStackProducesMutations(t *testing.T) {
+	out, st := runDemo(t, 20)
+	require.NotZero(t, st.Updates)
+	require.NotZero(t, st.Events)
+	require.NotZero(t, st.Mutations)
+	require.Zero(t, st.BadUpdates)
+	require.Zero(t, st.VM.Undecodable, "every simulated SPL Token account and instruction decodes")
+	require.Zero(t, st.HandlerErrors)
+	require.Contains(t, string(out), `"entity":"TokenAccount"`)
+	require.Contains(t, string(out), `"entity":"Mint"`)
+}
+
+func TestDeterministic(t *testing.T) {
+	a, _ := runDemo(t, 15)
+	b, _ := runDemo(t, 15)
+	require.Equal(t, a, b)
+}
+
+func TestSinkErrorStops(t *testing.T) {
+	boom := errors.New("sink full")
+	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{SinkFunc(func(Batch) error { return boom })}})
+	require.NoError(t, err)
+	s, err := sim.New("spl-token", 1, sim.Options{Slots: 50})
+	require.NoError(t, err)
+	require.ErrorIs(t, RunSim(context.Background(), s, p, 0, nil), boom)
+}
+
+func TestBadUpdateIsCountedAndSkipped(t *testing.T) {
+	p, err := New(Config{Program: demoProgram(t)})
+	require.NoError(t, err)
+	require.NoError(t, p.Feed(1, []byte{0xff, 0xff, 0xff}))
+	require.Equal(t, uint64(1), p.Stats().BadUpdates)
+}
+
+func TestNeedsProgram(t *testing.T) {
+	_, err := New(Config{})
+	require.ErrorIs(t, err, ErrNoProgram)
+}
