@@ -1,0 +1,214 @@
+package vm
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hyperstack-go/hyperstack/internal/event"
+	"github.com/hyperstack-go/hyperstack/internal/idl"
+	"github.com/hyperstack-go/hyperstack/internal/solana"
+)
+
+// counterWorld drives the hand-written counter stack (testdata/counter.stack.json).
+type counterWorld struct {
+	t   *testing.T
+	p   *Program
+	m   *Machine
+	idl *idl.IDL
+	id  solana.Pubkey
+	wv  uint64
+}
+
+func newCounterWorld(t *testing.T, cfg *Config) *counterWorld {
+	p := loadTestSpec(t, "counter.stack.json")
+	m, err := NewMachine(p, cfg)
+	require.NoError(t, err)
+	return &counterWorld{t: t, p: p, m: m, idl: p.Programs[0].IDL, id: p.Programs[0].ID}
+}
+
+func (w *counterWorld) counter(addr, authority solana.Pubkey, slot, count uint64, label string) ([]event.Mutation, error) {
+	data, err := w.idl.EncodeAccount("Counter", map[string]any{
+		"authority": authority.String(), "count": count, "label": label, "tag": []any{uint64(0xde), uint64(0xad), uint64(0xbe), uint64(0xef)},
+	})
+	require.NoError(w.t, err)
+	w.wv++
+	return w.m.Process(&event.Event{Kind: event.KindAccount, Slot: slot, Account: &event.Account{
+		Pubkey: addr, Owner: w.id, Data: data, Slot: slot, WriteVersion: w.wv,
+	}})
+}
+
+func (w *counterWorld) increment(counter solana.Pubkey, slot, txnIndex, amount uint64, note string, path ...int) ([]event.Mutation, error) {
+	data, err := w.idl.EncodeInstruction("increment", map[string]any{"amount": amount, "note": note})
+	require.NoError(w.t, err)
+	if path == nil {
+		path = []int{0}
+	}
+	return w.m.Process(&event.Event{Kind: event.KindInstruction, Slot: slot, Instruction: &event.Instruction{
+		Signature: sig("inc"), Slot: slot, TxnIndex: txnIndex, Path: path, ProgramID: w.id,
+		Accounts: []solana.Pubkey{counter, pk("signer")}, Data: data,
+	}})
+}
+
+func patches(muts []event.Mutation) []string {
+	out := make([]string, len(muts))
+	for i, m := range muts {
+		out[i] = string(m.Patch)
+	}
+	return out
+}
+
+func TestCounterAggregations(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	addr, auth := pk("counter-a"), pk("authority-a")
+	authKey, _ := json.Marshal(auth.String())
+
+	// An increment before its counter is known waits in the queue.
+	muts, err := w.increment(addr, 5, 1, 50, "early")
+	require.NoError(t, err)
+	require.Empty(t, muts)
+	require.Equal(t, 1, w.m.Stats().PendingNow)
+
+	// The counter account indexes its address; the queued increment replays after it.
+	muts, err = w.counter(addr, auth, 6, 3, "first")
+	require.NoError(t, err)
+	require.Len(t, muts, 2)
+	require.Equal(t, "Counter", muts[0].Export)
+	require.Equal(t, string(authKey), string(muts[0].Key))
+	require.Equal(t, "counter::CounterState", muts[0].Handler)
+	require.Equal(t, `{"id":{"address":"`+addr.String()+`","authority":"`+auth.String()+`"},"meta":{"label":"first","tag_hex":"deadbeef"},"stats":{"count":3,"double_total":0,"max_count":3}}`, string(muts[0].Patch))
+	require.Equal(t, "counter::IncrementIxState", muts[1].Handler)
+	require.Equal(t, uint64(5), muts[1].Slot, "a replayed update keeps its own slot")
+	require.Equal(t, `{"stats":{"amounts":[50],"double_total":100,"increments":1,"last_note":"early","last_slot":5,"min_amount":50,"total":50,"unique_amounts":1}}`, string(muts[1].Patch))
+	require.Equal(t, []string{"stats.amounts"}, muts[1].Append)
+	require.Equal(t, muts[0].Seq+1, muts[1].Seq)
+	require.Equal(t, 0, w.m.Stats().PendingNow)
+
+	// More increments: Count, Sum, Min, Append (only new items), UniqueCount, a conditional Count.
+	muts, err = w.increment(addr, 7, 1, 150, "big")
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"stats":{"amounts":[150],"big_increments":1,"double_total":400,"increments":2,"last_note":"big","last_slot":7,"total":200,"unique_amounts":2}}`}, patches(muts))
+	muts, err = w.increment(addr, 7, 1, 50, "again", 1) // same transaction, next instruction: counted
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"stats":{"amounts":[50],"double_total":500,"increments":3,"last_note":"again","last_slot":7,"total":250}}`}, patches(muts))
+	muts, err = w.increment(addr, 7, 1, 50, "again", 1) // the same instruction delivered twice: dropped
+	require.NoError(t, err)
+	require.Empty(t, muts)
+	require.Equal(t, uint64(1), w.m.Stats().Stale)
+
+	// A smaller count keeps max_count; SetOnce keeps the first label; the hidden raw count is stored
+	// but never emitted; LastWrite fields appear in every patch.
+	muts, err = w.counter(addr, auth, 8, 2, "second")
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"meta":{"tag_hex":"deadbeef"},"stats":{"count":2}}`}, patches(muts))
+
+	// An older write of the same account is stale.
+	muts, err = w.counter(addr, auth, 7, 9, "old")
+	require.NoError(t, err)
+	require.Empty(t, muts)
+}
+
+func TestCounterResetHookKeysByLookupBy(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	addr := pk("counter-b")
+	data, err := w.idl.EncodeInstruction("reset", nil)
+	require.NoError(t, err)
+	muts, err := w.m.Process(&event.Event{Kind: event.KindInstruction, Slot: 3, Instruction: &event.Instruction{
+		Signature: sig("reset"), Slot: 3, Path: []int{0}, ProgramID: w.id, Accounts: []solana.Pubkey{addr}, Data: data,
+	}})
+	require.NoError(t, err)
+	require.Empty(t, muts, "hook-only handlers store without emitting")
+	st, ok := w.m.tables[0].rows.Peek(makeKey(addr.String()))
+	require.True(t, ok, "the hook's row is keyed by the raw lookup_by value")
+	require.Equal(t, map[string]any{"stats": map[string]any{"reset": true}}, st)
+}
+
+func TestUndecodableAndForeignEventsAreCountedAndSkipped(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	cases := []*event.Event{
+		{Kind: event.KindAccount, Slot: 1, Account: &event.Account{Pubkey: pk("x"), Owner: w.id, Data: []byte{1, 2, 3}}},
+		{Kind: event.KindAccount, Slot: 1, Account: &event.Account{Pubkey: pk("x"), Owner: w.id, Data: []byte{9, 0, 0, 0, 0, 0, 0, 0, 1}}},
+		{Kind: event.KindAccount, Slot: 1, Account: &event.Account{Pubkey: pk("x"), Owner: w.id, Data: []byte{1, 0, 0, 0, 0, 0, 0, 0, 1}}},
+		{Kind: event.KindInstruction, Slot: 1, Instruction: &event.Instruction{ProgramID: w.id, Data: []byte{77}}},
+		{Kind: event.KindInstruction, Slot: 1, Instruction: &event.Instruction{ProgramID: w.id, Data: nil}},
+		{Kind: event.KindAccount, Slot: 1},
+		{Kind: event.KindInvalid, Slot: 1},
+	}
+	for i, ev := range cases {
+		muts, err := w.m.Process(ev)
+		require.NoError(t, err, "case %d", i)
+		require.Empty(t, muts, "case %d", i)
+	}
+	require.Equal(t, uint64(len(cases)), w.m.Stats().Undecodable)
+
+	// A program outside the stack, and a failed transaction's instruction.
+	_, err := w.m.Process(&event.Event{Kind: event.KindAccount, Account: &event.Account{Owner: pk("other"), Data: []byte{1}}})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), w.m.Stats().Unrouted)
+	data, _ := w.idl.EncodeInstruction("increment", map[string]any{"amount": uint64(1), "note": ""})
+	_, err = w.m.Process(&event.Event{Kind: event.KindInstruction, Instruction: &event.Instruction{ProgramID: w.id, Data: data, Failed: true}})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), w.m.Stats().Failed)
+}
+
+func TestPanicBecomesRuntimeError(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	// Corrupt a copy of the program: the CounterState handler loads a constant that does not exist.
+	p := *w.p
+	p.Code = append([]Instr(nil), w.p.Code...)
+	h := handlerByType(t, &p, "Counter", "counter::CounterState", HandlerMapping)
+	bad := h.Start + 8 // after the key and the first writes
+	p.Code[bad] = Instr{Op: OpLoadConst, A: rVal, B: 9999}
+	m, err := NewMachine(&p, nil)
+	require.NoError(t, err)
+	w.m = m
+
+	addr, auth := pk("counter-p"), pk("authority-p")
+	muts, err := w.counter(addr, auth, 10, 1, "x")
+	require.Empty(t, muts)
+	var re *RuntimeError
+	require.True(t, errors.As(err, &re), "got %v", err)
+	require.Equal(t, "Counter", re.Entity)
+	require.Equal(t, "counter::CounterState", re.Handler)
+	require.Equal(t, bad, re.PC)
+	require.Equal(t, OpLoadConst, re.Op)
+	require.Equal(t, uint64(10), re.Slot)
+	require.Equal(t, "entities[0].handlers[0].mappings[0]", re.Loc)
+	require.ErrorIs(t, err, ErrPanic)
+	require.Equal(t, uint64(1), m.Stats().HandlerErrors)
+	_, stored := m.tables[0].rows.Peek(makeKey(auth.String()))
+	require.False(t, stored, "the failed run's new row is not stored")
+
+	// The machine keeps working. The failed run's index update (made before the failure, like the
+	// reference's) lets the increment find the key.
+	muts, err = w.increment(addr, 11, 0, 5, "n")
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"stats":{"amounts":[5],"double_total":10,"increments":1,"last_note":"n","last_slot":11,"min_amount":5,"total":5,"unique_amounts":1}}`}, patches(muts))
+}
+
+func TestRuntimeErrorRollsBackExistingRow(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	addr, auth := pk("counter-r"), pk("authority-r")
+	_, err := w.counter(addr, auth, 10, 1, "x")
+	require.NoError(t, err)
+	// Sum of a string fails; the row keeps its previous values.
+	h := handlerByType(t, w.p, "Counter", "counter::IncrementIxState", HandlerMapping)
+	row, _ := w.m.tables[0].rows.Peek(makeKey(auth.String()))
+	before, _ := json.Marshal(row)
+	p := *w.p
+	p.Code = append([]Instr(nil), w.p.Code...)
+	p.Consts = append(append([]any(nil), w.p.Consts...), "not a number")
+	// mapping 1 (Sum): replace its load with a string constant.
+	p.Code[h.Start+7] = Instr{Op: OpLoadConst, A: rVal, B: uint32(len(p.Consts) - 1)}
+	w.m.p = &p
+	muts, err := w.increment(addr, 11, 0, 5, "n")
+	require.Empty(t, muts)
+	require.ErrorIs(t, err, ErrNotNumber)
+	var re *RuntimeError
+	require.True(t, errors.As(err, &re))
+	require.Equal(t, OpSetSum, re.Op)
+	after, _ := json.Marshal(row)
+	require.JSONEq(t, string(before), string(after), "the increment's count was rolled back")
+}

@@ -1,0 +1,73 @@
+package vm
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hyperstack-go/hyperstack/internal/stack"
+)
+
+// moduleRoot walks up from the working directory to the directory holding go.mod.
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// sharedFixture returns the path of a shared fixture, skipping the test when it is absent.
+func sharedFixture(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(moduleRoot(t), "..", "shared", "fixtures", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
+	}
+	return p
+}
+
+// repoFixture returns the path of a fixture inside the repository, skipping when it is absent.
+func repoFixture(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(moduleRoot(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("fixture %s not found; skipping", rel)
+	}
+	return p
+}
+
+func loadProgram(t testing.TB, path string) *Program {
+	t.Helper()
+	spec, err := stack.Load(path)
+	require.NoError(t, err)
+	p, err := Compile(spec)
+	require.NoError(t, err)
+	return p
+}
+
+func oreProgram(t testing.TB) *Program {
+	return loadProgram(t, sharedFixture(t, "hyperstack/OreStream.stack.json"))
+}
+
+// loadTestSpec compiles a spec of testdata (content hashes are not checked: the files are hand-written).
+func loadTestSpec(t testing.TB, name string) *Program {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	spec, err := stack.Decode(data)
+	require.NoError(t, err)
+	p, err := Compile(spec)
+	require.NoError(t, err)
+	return p
+}
