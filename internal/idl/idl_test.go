@@ -272,3 +272,42 @@ func TestRegistry(t *testing.T) {
 	require.Same(t, other, got)
 	require.Len(t, r.All(), 2)
 }
+
+// Decoding shares the IDL (and its pubkey text cache) between goroutines.
+func TestConcurrentDecode(t *testing.T) {
+	t.Parallel()
+	p := loadSPLToken(t)
+	const workers, each = 4, 500
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(seed uint64) {
+			r := rand.New(rand.NewPCG(seed, seed))
+			for i := 0; i < each; i++ {
+				var mint, owner solana.Pubkey
+				for j := range mint {
+					// Few distinct first bytes: goroutines collide on cache slots.
+					mint[j], owner[j] = byte(r.IntN(4)), byte(r.IntN(256))
+				}
+				acc := make([]byte, 165)
+				copy(acc, mint[:])
+				copy(acc[32:], owner[:])
+				_, v, err := p.DecodeAccount(acc)
+				if err == nil && (v["mint"] != mint.String() || v["owner"] != owner.String()) {
+					err = errTest("wrong pubkey text")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(uint64(w + 1))
+	}
+	for w := 0; w < workers; w++ {
+		require.NoError(t, <-errs)
+	}
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
