@@ -1,0 +1,106 @@
+// Starts the server under test and talks to its health/debug endpoints.
+//
+// HYPERSTACK_E2E_SERVER_CMD is the shell command that starts the server, run from the repository
+// root. The placeholders {wsport} and {healthport} are replaced with free ports. The default runs
+// the synthetic test server; `hyperstack serve` can take its place once it exposes the same debug
+// endpoints, e.g.
+//   HYPERSTACK_E2E_SERVER_CMD='go run ./cmd/hyperstack serve --addr 127.0.0.1:{wsport} --health-addr 127.0.0.1:{healthport} --debug'
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+
+const DEFAULT_CMD = 'go run ./e2e/testserver -addr 127.0.0.1:{wsport} -health-addr 127.0.0.1:{healthport}';
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// startServer launches the server and resolves once /health answers (up to startupMs, which covers
+// a cold `go run` build).
+export async function startServer({ startupMs = 180_000 } = {}) {
+  const wsport = await freePort();
+  const healthport = await freePort();
+  const template = process.env.HYPERSTACK_E2E_SERVER_CMD || DEFAULT_CMD;
+  const cmd = template.replaceAll('{wsport}', String(wsport)).replaceAll('{healthport}', String(healthport));
+  const child = spawn('sh', ['-c', cmd], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (d) => { output = (output + d.toString()).slice(-20_000); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+
+  const wsUrl = `ws://127.0.0.1:${wsport}`;
+  const healthUrl = `http://127.0.0.1:${healthport}`;
+  const deadline = Date.now() + startupMs;
+  for (;;) {
+    if (exited) {
+      throw new Error(`server command exited (${JSON.stringify(exited)}): ${cmd}\n${output}`);
+    }
+    try {
+      const res = await fetch(`${healthUrl}/health`);
+      if (res.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      kill(child);
+      throw new Error(`server did not become healthy within ${startupMs} ms: ${cmd}\n${output}`);
+    }
+    await sleep(100);
+  }
+  return {
+    wsUrl,
+    healthUrl,
+    output: () => output,
+    async json(p) {
+      const res = await fetch(healthUrl + p);
+      if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    async stop() {
+      if (exited) return;
+      const done = new Promise((resolve) => child.on('exit', resolve));
+      kill(child, 'SIGTERM');
+      const t = setTimeout(() => kill(child, 'SIGKILL'), 15_000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+}
+
+function kill(child, signal = 'SIGKILL') {
+  try {
+    process.kill(-child.pid, signal);
+  } catch { /* already gone */ }
+}
+
+// compareEntities compares a client's entity with the server's. The server caps appended arrays
+// (newest items kept) while the client keeps growing them, so a longer client array matches when
+// it ends with the server's items and the server's array is at the cap.
+export function sameEntity(client, server, arrayCap = 100) {
+  if (Array.isArray(client) && Array.isArray(server)) {
+    if (client.length > server.length && server.length >= arrayCap) {
+      client = client.slice(client.length - server.length);
+    }
+    if (client.length !== server.length) return false;
+    return client.every((v, i) => sameEntity(v, server[i], arrayCap));
+  }
+  if (client && server && typeof client === 'object' && typeof server === 'object') {
+    const ck = Object.keys(client).sort();
+    const sk = Object.keys(server).sort();
+    if (ck.length !== sk.length || ck.some((k, i) => k !== sk[i])) return false;
+    return ck.every((k) => sameEntity(client[k], server[k], arrayCap));
+  }
+  return Object.is(client, server);
+}
