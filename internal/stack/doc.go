@@ -25,6 +25,11 @@
 // and refuses a file whose stored hashes differ ([*HashMismatchError]). [Spec.ContentHash] is the key
 // under which replays store their golden runs.
 //
+// # Concurrency
+//
+// A Spec is not modified after Parse or Decode returns (SetContentHashes excepted), so any number of
+// goroutines may read it and call its accessors concurrently.
+//
 // # Caveats
 //
 // Embedded IDL snapshots are hashed in the key order in which they appear in the file (compacted, with
