@@ -35,6 +35,9 @@ type WriterConfig struct {
 	OnCommit func(Checkpoint)
 	// Logger receives diagnostics. Nil means silent.
 	Logger *log.Logger
+	// Now is the clock for checkpoint commit times. Nil means time.Now; a generator that must produce
+	// byte-identical archives passes a deterministic clock.
+	Now func() time.Time
 
 	// Test hooks.
 	after        func(time.Duration) <-chan time.Time
@@ -164,6 +167,13 @@ func (a *Archive) NewWriter(cfg WriterConfig) (*Writer, error) {
 	a.writer = w
 	go w.run()
 	return w, nil
+}
+
+func (w *Writer) now() time.Time {
+	if w.cfg.Now != nil {
+		return w.cfg.Now()
+	}
+	return time.Now()
 }
 
 func (w *Writer) wake() {
@@ -381,7 +391,7 @@ func (w *Writer) run() {
 		w.mu.Unlock()
 		timer = nil
 
-		cp.CommittedAt = time.Now().UTC()
+		cp.CommittedAt = w.now().UTC()
 		err := w.commit(b, cp)
 		b.reset()
 		w.mu.Lock()
