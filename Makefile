@@ -6,7 +6,7 @@ BIN             := $(CURDIR)/.bin
 PROTOC_GEN_GO   := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.9
 PROTOC_GEN_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 
-.PHONY: build test test-go test-e2e bench proto fmt vet
+.PHONY: build test test-go test-e2e bench proto fmt vet demo-archive
 
 build:
 	$(GO) build -o $(BIN)/hyperstack ./cmd/hyperstack
@@ -32,3 +32,9 @@ proto:
 		--go_out=internal/geyserpb --go_opt=paths=source_relative \
 		--go-grpc_out=internal/geyserpb --go-grpc_opt=paths=source_relative \
 		proto/geyser.proto proto/solana-storage.proto
+
+# The bundled demo archive: 2,000 slots of simulated SPL Token traffic, byte-identical for the seed.
+DEMO_ARCHIVE := fixtures/demo-spl-token.db
+demo-archive:
+	rm -f $(DEMO_ARCHIVE)
+	$(GO) run ./cmd/hyperstack sim --scenario spl-token --seed 1 --slots 2000 --txs-per-slot 0.5 --no-sync --out $(DEMO_ARCHIVE)
