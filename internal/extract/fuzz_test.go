@@ -7,14 +7,16 @@ import (
 
 	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
+	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
 // FuzzUpdateBytes feeds arbitrary bytes to UpdateBytes: it must return events or an *Error, never
 // panic. The seed corpus (testdata/fuzz/FuzzUpdateBytes) holds hand-built account, transaction and
-// block updates.
+// block updates; decoding runs with the SPL Token IDL and a small Anchor IDL.
 func FuzzUpdateBytes(f *testing.F) {
-	x := New(Config{})
+	// Decoding is on: the seeds' program key("prog") has an Anchor IDL, and SPL Token its own.
+	x := New(Config{IDLs: idl.NewRegistry(splToken(f), anchorIDL(f, key("prog")))})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		evs, err := x.UpdateBytes(raw, 1, nil)
 		if err != nil {
