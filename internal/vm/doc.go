@@ -75,6 +75,10 @@
 //     of the other handlers of the event are kept (their state changes persist, so dropping them would
 //     desynchronise clients). Transformations of null give null instead of failing, missing capture
 //     fields are left out, and Sum of null is a no-op; Sum of a non-integer is an error.
+//   - "when" writes that waited for their instruction are applied per row together, with one
+//     mutation holding the emitted written fields and every computed field that changed to a
+//     non-null value, even when the written field itself is hidden (the reference emits nothing for
+//     a hidden field, so computed fields derived from it, such as ORE's rng, never reach clients).
 //   - Multi-IDL hooks (§7.8): hooks are matched by the event types the spec names, so
 //     "entropy::VarState" resolver hooks do apply.
 //   - Queued instructions (§7.11) replay with their own slot, transaction index and position, so

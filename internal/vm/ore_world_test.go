@@ -152,13 +152,14 @@ func (w *oreWorld) reset(round, roundNext, treasury, varAddr solana.Pubkey, slot
 
 type varFields struct {
 	id, samples, startAt, endAt uint64
-	seed, slotHash, value       byte
+	seed, slotHash              byte
+	value                       []any // 32 bytes; nil means all zero
 }
 
 func (w *oreWorld) entropyVar(addr solana.Pubkey, slot uint64, txSig solana.Signature, f varFields) []event.Mutation {
 	return w.account(w.entropy, w.entropyID, "Var", addr, slot, txSig, map[string]any{
 		"authority": pk("var-authority").String(), "id": f.id, "provider": pk("provider").String(),
-		"commit": bytes32(1), "seed": bytes32(f.seed), "slot_hash": bytes32(f.slotHash), "value": bytes32(f.value),
+		"commit": bytes32(1), "seed": bytes32(f.seed), "slot_hash": bytes32(f.slotHash), "value": orZero32(f.value),
 		"samples": f.samples, "is_auto": uint64(0), "start_at": f.startAt, "end_at": f.endAt,
 	})
 }
@@ -225,4 +226,49 @@ func keysOf(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func orZero32(v []any) []any {
+	if v == nil {
+		return bytes32(0)
+	}
+	return v
+}
+
+func (w *oreWorld) reveal(varAddr solana.Pubkey, seed byte, slot uint64, txSig solana.Signature) []event.Mutation {
+	return w.instruction(w.entropy, w.entropyID, "reveal", map[string]solana.Pubkey{"var": varAddr},
+		map[string]any{"seed": bytes32(seed)}, slot, txSig, 0)
+}
+
+type minerFields struct {
+	authority                                                         solana.Pubkey
+	rewardsSol, rewardsOre, refinedOre, roundID, checkpointID, lifeSol uint64
+}
+
+func (w *oreWorld) miner(addr solana.Pubkey, slot uint64, f minerFields) []event.Mutation {
+	numeric := map[string]any{"bits": u64s(16, func(int) uint64 { return 0 })}
+	return w.account(w.ore, w.oreID, "Miner", addr, slot, sig("miner-tx"), map[string]any{
+		"authority": f.authority.String(), "deployed": u64s(25, func(int) uint64 { return 0 }),
+		"cumulative": u64s(25, func(int) uint64 { return 0 }), "checkpoint_fee": uint64(10),
+		"checkpoint_id": f.checkpointID, "last_claim_ore_at": int64(-5), "last_claim_sol_at": int64(1700000000),
+		"rewards_factor": numeric, "rewards_sol": f.rewardsSol, "rewards_ore": f.rewardsOre,
+		"refined_ore": f.refinedOre, "round_id": f.roundID, "lifetime_rewards_sol": f.lifeSol,
+		"lifetime_rewards_ore": uint64(0), "lifetime_deployed": uint64(123),
+	})
+}
+
+func (w *oreWorld) automation(addr solana.Pubkey, slot uint64, authority, executor solana.Pubkey, amount uint64) []event.Mutation {
+	return w.account(w.ore, w.oreID, "Automation", addr, slot, sig("automation-tx"), map[string]any{
+		"amount": amount, "authority": authority.String(), "balance": uint64(77), "executor": executor.String(),
+		"fee": uint64(1), "strategy": uint64(2), "mask": uint64(0x1ffffff), "reload": uint64(0),
+	})
+}
+
+// row returns the stored state of an entity key (hidden fields included).
+func (w *oreWorld) row(entity int, k any) map[string]any {
+	st, ok := w.m.tables[entity].rows.Peek(makeKey(k))
+	if !ok {
+		return nil
+	}
+	return st
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -963,7 +962,9 @@ func (m *Machine) setWhen(t *Target, v any, w *whenSpec, keyVal any) {
 	m.stats.Deferred++
 }
 
-// applyDeferred applies the writes that waited for this instruction.
+// applyDeferred applies the writes that waited for this instruction: per row, all of them, then the
+// computed fields, in one mutation (the written fields when emitted, and the computed fields that
+// changed to a non-null value).
 func (m *Machine) applyDeferred(e *evCtx, r *Route) {
 	dk := deferKey{sig: e.sig, typ: r.typeID}
 	ops := m.deferred[dk]
@@ -971,9 +972,23 @@ func (m *Machine) applyDeferred(e *evCtx, r *Route) {
 		return
 	}
 	delete(m.deferred, dk)
-	for _, op := range ops {
-		m.stats.WhenApplied++
-		m.applyToRow(op.entity, op.key, e, op.handler, true, func() { m.set(op.target, op.value) })
+	for i, op := range ops {
+		if op == nil {
+			continue
+		}
+		group := []*deferredOp{op}
+		for j := i + 1; j < len(ops); j++ {
+			if o := ops[j]; o != nil && o.entity == op.entity && o.key == op.key {
+				group = append(group, o)
+				ops[j] = nil
+			}
+		}
+		m.stats.WhenApplied += uint64(len(group))
+		m.applyToRow(op.entity, op.key, e, op.handler, true, func() {
+			for _, o := range group {
+				m.set(o.target, o.value)
+			}
+		})
 	}
 }
 
@@ -1143,7 +1158,7 @@ func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
 				if v == nil {
 					return "", false
 				}
-				b.WriteString(url.PathEscape(displayString(v)))
+				b.WriteString(percentEncode(displayString(v)))
 			}
 			u = b.String()
 		} else {
@@ -1220,9 +1235,6 @@ func (m *Machine) resolveNow(spec *resolverSpec) bool {
 }
 
 func (m *Machine) applyExtracts(spec *resolverSpec, ans any) {
-	if spec.Kind == ResolveURL && spec.ExtractPath != "" && len(spec.Extracts) == 0 {
-		return
-	}
 	for _, ex := range spec.Extracts {
 		v := ans
 		if ex.Source != nil {
@@ -1389,4 +1401,21 @@ func (m *Machine) retry(cb *callback, slot uint64) {
 	cb.retries++
 	cb.slot = slot + 1
 	m.sched.add(cb)
+}
+
+// percentEncode escapes everything but the unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~").
+func percentEncode(s string) string {
+	const hexUpper = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexUpper[c>>4])
+		b.WriteByte(hexUpper[c&15])
+	}
+	return b.String()
 }
