@@ -241,7 +241,7 @@ func (w *oreWorld) reveal(varAddr solana.Pubkey, seed byte, slot uint64, txSig s
 }
 
 type minerFields struct {
-	authority                                                         solana.Pubkey
+	authority                                                          solana.Pubkey
 	rewardsSol, rewardsOre, refinedOre, roundID, checkpointID, lifeSol uint64
 }
 
