@@ -1,13 +1,231 @@
 package command
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hyperstack-go/hyperstack/internal/archive"
+	"github.com/hyperstack-go/hyperstack/internal/replay"
+)
+
+type replayOptions struct {
+	Archive     string
+	Stack       string
+	FromSlot    uint64
+	ToSlot      uint64
+	Out         string
+	WriteGolden bool
+	Verify      bool
+	Golden      string
+	ServeGeyser string
+	Speed       string
+	XToken      string
+	JSON        bool
+}
 
 func newReplayCommand(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	opts := &replayOptions{}
+	cmd := &cobra.Command{
 		Use:   "replay ARCHIVE",
-		Short: "Run an archive through a stack deterministically",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return notImplemented("replay")
+		Short: "Run an archive through a stack deterministically, verify it, or serve it as Yellowstone",
+		Long: `Replay runs a recorded archive through exactly the pipeline "serve" uses and writes every
+mutation as one JSON line (slot, seq, entity, key, patch, append, handler). The output bytes are
+identical across runs, machines and GOMAXPROCS.
+
+--write-golden stores the run inside the archive, keyed by the stack's content hash, as a
+digest chain with the mutations and the resolver answers it used. --verify replays again and
+compares: exit 0 when identical, otherwise exit 1 with the first divergent slot, entity, key and
+a diff of the patches. --golden HASH compares with the golden of another stack version.
+
+--serve-geyser serves the archive as a Yellowstone gRPC endpoint instead.`,
+		Example: `  # Mutations as JSON lines
+  hyperstack replay tokens.db --stack fixtures/stacks/spl-token.stack.json --out mutations.jsonl
+
+  # Record a golden, then prove a later run (or release) produces the same output
+  hyperstack replay tokens.db --stack my.stack.json --write-golden
+  hyperstack replay tokens.db --stack my.stack.json --verify
+
+  # Where does my edited stack change the output compared with the old version?
+  hyperstack replay tokens.db --stack my-edited.stack.json --verify --golden 3f2a...
+
+  # Serve the archive to any Yellowstone client at 5x the recorded pace
+  hyperstack replay tokens.db --serve-geyser 127.0.0.1:10000 --speed 5`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Archive = args[0]
+			return runReplay(cmd, f, opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Stack, "stack", "", "stack spec (*.stack.json); default: the built-in SPL Token demo stack")
+	fl.Uint64Var(&opts.FromSlot, "from-slot", 0, "first slot to replay")
+	fl.Uint64Var(&opts.ToSlot, "to-slot", 0, "last slot to replay (0 = end of archive)")
+	fl.StringVar(&opts.Out, "out", "-", "where to write the JSON lines: a file, or - for stdout")
+	fl.BoolVar(&opts.WriteGolden, "write-golden", false, "store this run as the golden of the stack's content hash")
+	fl.BoolVar(&opts.Verify, "verify", false, "compare with the stored golden; exit 1 at the first difference")
+	fl.StringVar(&opts.Golden, "golden", "", "with --verify: the stack hash of the golden to compare with")
+	fl.StringVar(&opts.ServeGeyser, "serve-geyser", "", "serve the archive as a Yellowstone gRPC endpoint on ADDR")
+	fl.StringVar(&opts.Speed, "speed", "max", "with --serve-geyser: pace relative to the recording (e.g. 1, 10) or max")
+	fl.StringVar(&opts.XToken, "x-token", "", "with --serve-geyser: token clients must send")
+	fl.BoolVar(&opts.JSON, "json", false, "print the summary (or verification result) as JSON on stdout")
+	return cmd
+}
+
+func parseSpeed(s string) (float64, error) {
+	if s == "max" || s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0, flagErrorf("--speed %q: want a positive number or max", s)
+	}
+	return v, nil
+}
+
+func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
+	ctx := cmd.Context()
+	logger := f.Logger("replay")
+	if opts.Golden != "" && !opts.Verify {
+		return flagErrorf("--golden goes with --verify")
+	}
+	if opts.Verify && opts.WriteGolden {
+		return flagErrorf("--verify and --write-golden exclude each other")
+	}
+	speed, err := parseSpeed(opts.Speed)
+	if err != nil {
+		return err
+	}
+	a, err := archive.Open(opts.Archive, &archive.Options{ReadOnly: !opts.WriteGolden, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("open archive %s: %w", opts.Archive, err)
+	}
+	defer a.Close()
+
+	if opts.ServeGeyser != "" {
+		lis, err := net.Listen("tcp", opts.ServeGeyser)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", opts.ServeGeyser, err)
+		}
+		logger.Info("serving archive as a Yellowstone endpoint", "addr", lis.Addr().String(), "archive", opts.Archive,
+			"speed", opts.Speed, "hint", "updates start flowing when the first client subscribes")
+		return replay.ServeGeyser(ctx, a, lis, replay.GeyserOptions{
+			FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, Speed: speed, WaitSubscribers: 1,
+			XToken: opts.XToken, Logger: logger,
+			Ready: func() { logger.Info("a client subscribed; streaming the archive") },
+		})
+	}
+
+	spec, prog, err := loadStack(opts.Stack)
+	if err != nil {
+		return err
+	}
+	st, err := a.Stats()
+	if err != nil {
+		return err
+	}
+	prog2 := newProgressLine(f, "replayed", st.Messages)
+	var done, lastSlot uint64
+	ro := replay.Options{
+		Spec: spec, Program: prog, FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, WriteGolden: opts.WriteGolden,
+		Logger: logger,
+		Progress: func(seq, slot uint64) {
+			done++
+			if slot > lastSlot {
+				lastSlot = slot
+			}
+			prog2.update(done, lastSlot)
+		},
+	}
+
+	if opts.Verify {
+		vr, err := replay.Verify(ctx, a, replay.VerifyOptions{Options: ro, GoldenHash: opts.Golden})
+		prog2.done(done, lastSlot)
+		if errors.Is(err, replay.ErrNoGoldens) {
+			return fmt.Errorf("%w: create one with: hyperstack replay %s --stack <FILE> --write-golden", err, opts.Archive)
+		}
+		if err != nil {
+			return err
+		}
+		return reportVerify(f, opts, spec.ContentHash(), vr)
+	}
+
+	var out io.Writer
+	switch opts.Out {
+	case "-":
+		out = f.IO.Out
+	case "":
+	default:
+		file, err := os.Create(opts.Out)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		out = file
+	}
+	if opts.JSON && opts.Out == "-" {
+		out = nil // stdout carries the summary
+	}
+	res, err := replay.Run(ctx, a, withOut(ro, out))
+	prog2.done(done, lastSlot)
+	if err != nil {
+		return err
+	}
+	summary := map[string]any{
+		"archive": opts.Archive, "stack_hash": spec.ContentHash(), "updates": res.Updates,
+		"mutations": res.Mutations, "last_seq": res.LastSeq, "last_slot": res.LastSlot,
+		"bad_updates": res.Pipeline.BadUpdates, "handler_errors": res.Pipeline.HandlerErrors,
+		"undecodable": res.Pipeline.VM.Undecodable,
+	}
+	if res.Golden != nil {
+		summary["golden_digest"] = res.Golden.Digest
+		summary["golden_records"] = res.Golden.Records
+	}
+	if opts.JSON {
+		return json.NewEncoder(f.IO.Out).Encode(summary)
+	}
+	logger.Info("replay finished", "updates", res.Updates, "mutations", res.Mutations, "last_slot", res.LastSlot,
+		"undecodable", res.Pipeline.VM.Undecodable, "handler_errors", res.Pipeline.HandlerErrors)
+	if res.Golden != nil {
+		logger.Info("golden stored", "stack_hash", spec.ContentHash(), "records", res.Golden.Records, "digest", res.Golden.Digest)
+	}
+	return nil
+}
+
+func withOut(o replay.Options, w io.Writer) replay.Options {
+	o.Out = w
+	return o
+}
+
+func reportVerify(f *Factory, opts *replayOptions, hash string, vr *replay.VerifyResult) error {
+	if opts.JSON {
+		out := map[string]any{
+			"identical": vr.Divergence == nil, "stack_hash": hash, "golden_hash": vr.Golden.StackHash,
+			"golden_digest": vr.Golden.Digest, "records_compared": vr.Compared,
+		}
+		if d := vr.Divergence; d != nil {
+			out["divergence"] = map[string]any{
+				"slot": d.Slot, "seq": d.Seq, "entity": d.Entity, "key": d.Key,
+				"expected": d.Expected, "actual": d.Actual,
+			}
+		}
+		if err := json.NewEncoder(f.IO.Out).Encode(out); err != nil {
+			return err
+		}
+	} else if vr.Divergence == nil {
+		fmt.Fprintf(f.IO.Out, "identical: %d records match the golden of %s (digest %s)\n", vr.Compared,
+			replay.ShortHash(vr.Golden.StackHash), replay.ShortHash(vr.Golden.Digest))
+	} else {
+		fmt.Fprintf(f.IO.Out, "DIVERGED from the golden of %s\n%s", replay.ShortHash(vr.Golden.StackHash), vr.Divergence.Report())
+	}
+	if vr.Divergence != nil {
+		return &SilentError{Err: errors.New("output diverges from the golden")}
+	}
+	return nil
 }
