@@ -63,7 +63,7 @@ type Record struct {
 }
 
 func goldenBucket(hash, part string) string { return archive.NSGoldens + "/" + hash + "/" + part }
-func resolverBucket(hash string) string    { return archive.NSResolver + "/" + hash }
+func resolverBucket(hash string) string     { return archive.NSResolver + "/" + hash }
 
 var infoKey = []byte("info")
 
