@@ -319,6 +319,13 @@ func (d *decoder) elems(elem *node, count, off int) (any, int, error) {
 		}
 		return d.box.listAny(out), off + count, nil
 	}
+	if elem.kind == KindU64 && !elem.cLayout {
+		b := d.data[off : off+8*count]
+		for i := range out {
+			out[i] = d.box.u64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		return d.box.listAny(out), off + 8*count, nil
+	}
 	for i := range out {
 		v, next, err := d.value(elem, pos)
 		if err != nil {
