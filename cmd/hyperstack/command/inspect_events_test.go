@@ -63,36 +63,36 @@ func eventsArchive(t *testing.T, raws ...[]byte) string {
 	return path
 }
 
-func mustMarshal(t *testing.T, m proto.Message) []byte {
+func eventsMarshal(t *testing.T, m proto.Message) []byte {
 	t.Helper()
 	raw, err := proto.Marshal(m)
 	require.NoError(t, err)
 	return raw
 }
 
-// realTxUpdate wraps the real mainnet transaction fixture in a SubscribeUpdate.
-func realTxUpdate(t *testing.T) []byte {
+// eventsRealTx wraps the real mainnet transaction fixture in a SubscribeUpdate.
+func eventsRealTx(t *testing.T) []byte {
 	t.Helper()
 	bin, err := os.ReadFile(eventsSharedFixture(t, "yellowstone/dp4-flat-index-tx.bin"))
 	require.NoError(t, err)
 	var tx geyserpb.SubscribeUpdateTransaction
 	require.NoError(t, proto.Unmarshal(bin, &tx))
-	return mustMarshal(t, &geyserpb.SubscribeUpdate{Filters: []string{"txs"},
+	return eventsMarshal(t, &geyserpb.SubscribeUpdate{Filters: []string{"txs"},
 		UpdateOneof: &geyserpb.SubscribeUpdate_Transaction{Transaction: &tx}})
 }
 
-var splTokenProgram = solana.MustPubkey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+var eventsTokenProgram = solana.MustPubkey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 
-// tokenAccountUpdate is an SPL Token account (165 bytes) holding amount.
-func tokenAccountUpdate(t *testing.T, slot, amount uint64) []byte {
+// eventsTokenAccount is an SPL Token account (165 bytes) holding amount.
+func eventsTokenAccount(t *testing.T, slot, amount uint64) []byte {
 	t.Helper()
 	data := make([]byte, 165)
 	data[0], data[32], data[108] = 7, 9, 1
 	binary.LittleEndian.PutUint64(data[64:72], amount)
 	pk := solana.MustPubkey("So11111111111111111111111111111111111111112")
-	return mustMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
+	return eventsMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
 		Account: &geyserpb.SubscribeUpdateAccount{Slot: slot, Account: &geyserpb.SubscribeUpdateAccountInfo{
-			Pubkey: pk[:], Owner: splTokenProgram[:], Lamports: 2039280, Data: data, WriteVersion: 42,
+			Pubkey: pk[:], Owner: eventsTokenProgram[:], Lamports: 2039280, Data: data, WriteVersion: 42,
 		}},
 	}})
 }
@@ -109,7 +109,7 @@ func runEvents(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func jsonLines(t *testing.T, out string) []map[string]any {
+func eventsJSONLines(t *testing.T, out string) []map[string]any {
 	t.Helper()
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -125,7 +125,7 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-type twinInstruction struct {
+type eventsTwinInstruction struct {
 	IxIndex  []int   `json:"ix_index"`
 	Program  []byte  `json:"-"`
 	RawProg  []int   `json:"program"`
@@ -133,7 +133,7 @@ type twinInstruction struct {
 	Data     []int   `json:"data"`
 }
 
-func intBytes(v []int) []byte {
+func eventsIntBytes(v []int) []byte {
 	b := make([]byte, len(v))
 	for i, x := range v {
 		b[i] = byte(x)
@@ -142,21 +142,21 @@ func intBytes(v []int) []byte {
 }
 
 func TestInspectEventsRealTransactionJSON(t *testing.T) {
-	txRaw := realTxUpdate(t)
+	txRaw := eventsRealTx(t)
 	twinRaw, err := os.ReadFile(eventsSharedFixture(t, "yellowstone/dp4-flat-index-tx.json"))
 	require.NoError(t, err)
 	var twin struct {
-		Instructions []twinInstruction `json:"instructions"`
+		Instructions []eventsTwinInstruction `json:"instructions"`
 	}
 	require.NoError(t, json.Unmarshal(twinRaw, &twin))
 
-	slotRaw := mustMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Slot{
+	slotRaw := eventsMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Slot{
 		Slot: &geyserpb.SubscribeUpdateSlot{Slot: 420181274}}})
-	path := eventsArchive(t, slotRaw, txRaw, tokenAccountUpdate(t, 420181275, 5_000_000))
+	path := eventsArchive(t, slotRaw, txRaw, eventsTokenAccount(t, 420181275, 5_000_000))
 
 	code, out, errOut := runEvents(t, path, "--json")
 	require.Equal(t, ExitOK, code, errOut)
-	lines := jsonLines(t, out)
+	lines := eventsJSONLines(t, out)
 	require.Len(t, lines, 21)
 
 	transfers := 0
@@ -180,20 +180,20 @@ func TestInspectEventsRealTransactionJSON(t *testing.T) {
 		} else {
 			require.Equal(t, want.IxIndex, path)
 		}
-		prog := solana.Pubkey(intBytes(want.RawProg))
+		prog := solana.Pubkey(eventsIntBytes(want.RawProg))
 		require.Equal(t, prog.String(), l["program"])
 		var accounts []any
 		for _, a := range want.Accounts {
-			accounts = append(accounts, solana.Pubkey(intBytes(a)).String())
+			accounts = append(accounts, solana.Pubkey(eventsIntBytes(a)).String())
 		}
 		if accounts == nil {
 			accounts = []any{}
 		}
 		require.Equal(t, accounts, l["accounts"], "accounts of %v", path)
-		data := intBytes(want.Data)
+		data := eventsIntBytes(want.Data)
 		require.Equal(t, base64.StdEncoding.EncodeToString(data), l["data"])
 
-		if prog != splTokenProgram {
+		if prog != eventsTokenProgram {
 			require.Nil(t, l["type"], "%v has no IDL", path)
 			require.Nil(t, l["decoded"])
 			continue
@@ -204,7 +204,7 @@ func TestInspectEventsRealTransactionJSON(t *testing.T) {
 			transfers++
 			dec := l["decoded"].(map[string]any)
 			amount := dec["data"].(map[string]any)["amount"].(json.Number)
-			require.Equal(t, json.Number(strconvU64(binary.LittleEndian.Uint64(data[1:9]))), amount)
+			require.Equal(t, json.Number(eventsU64Text(binary.LittleEndian.Uint64(data[1:9]))), amount)
 			accs := dec["accounts"].(map[string]any)
 			require.Equal(t, accounts[0], accs["source"])
 			require.Equal(t, accounts[1], accs["destination"])
@@ -220,34 +220,34 @@ func TestInspectEventsRealTransactionJSON(t *testing.T) {
 	require.Equal(t, "account", acct["kind"])
 	require.Equal(t, json.Number("3"), acct["seq"])
 	require.Equal(t, "So11111111111111111111111111111111111111112", acct["pubkey"])
-	require.Equal(t, splTokenProgram.String(), acct["owner"])
+	require.Equal(t, eventsTokenProgram.String(), acct["owner"])
 	require.Equal(t, json.Number("2039280"), acct["lamports"])
 	require.Equal(t, json.Number("42"), acct["write_version"])
 	require.Equal(t, "spl_token::Account", acct["type"])
 	require.Equal(t, json.Number("5000000"), acct["decoded"].(map[string]any)["amount"])
 }
 
-func strconvU64(v uint64) string {
+func eventsU64Text(v uint64) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
 func TestInspectEventsLimitAndFromSlot(t *testing.T) {
 	path := eventsArchive(t,
-		tokenAccountUpdate(t, 100, 1),
-		tokenAccountUpdate(t, 101, 2),
-		tokenAccountUpdate(t, 102, 3),
-		tokenAccountUpdate(t, 103, 4),
+		eventsTokenAccount(t, 100, 1),
+		eventsTokenAccount(t, 101, 2),
+		eventsTokenAccount(t, 102, 3),
+		eventsTokenAccount(t, 103, 4),
 	)
 	code, out, errOut := runEvents(t, path, "--json", "--limit", "2")
 	require.Equal(t, ExitOK, code, errOut)
-	lines := jsonLines(t, out)
+	lines := eventsJSONLines(t, out)
 	require.Len(t, lines, 2)
 	require.Equal(t, json.Number("100"), lines[0]["slot"])
 
 	code, out, errOut = runEvents(t, path, "--json", "--from-slot", "102")
 	require.Equal(t, ExitOK, code, errOut)
-	lines = jsonLines(t, out)
+	lines = eventsJSONLines(t, out)
 	require.Len(t, lines, 2)
 	require.Equal(t, json.Number("102"), lines[0]["slot"])
 	require.Equal(t, json.Number("3"), lines[0]["seq"])
@@ -259,7 +259,7 @@ func TestInspectEventsLimitAndFromSlot(t *testing.T) {
 }
 
 func TestInspectEventsTable(t *testing.T) {
-	path := eventsArchive(t, realTxUpdate(t), tokenAccountUpdate(t, 420181275, 7))
+	path := eventsArchive(t, eventsRealTx(t), eventsTokenAccount(t, 420181275, 7))
 	code, out, errOut := runEvents(t, path)
 	require.Equal(t, ExitOK, code, errOut)
 	rows := strings.Split(strings.TrimRight(out, "\n"), "\n")
@@ -290,7 +290,7 @@ func TestInspectEventsStackIDLs(t *testing.T) {
 	data[0] = 105
 	binary.LittleEndian.PutUint64(data[8:], 77)
 	pk := solana.MustPubkey("So11111111111111111111111111111111111111112")
-	raw := mustMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
+	raw := eventsMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
 		Account: &geyserpb.SubscribeUpdateAccount{Slot: 5, Account: &geyserpb.SubscribeUpdateAccountInfo{
 			Pubkey: pk[:], Owner: ore[:], Data: data, WriteVersion: 1,
 		}},
@@ -299,11 +299,11 @@ func TestInspectEventsStackIDLs(t *testing.T) {
 
 	code, out, _ := runEvents(t, path, "--json")
 	require.Equal(t, ExitOK, code)
-	require.Nil(t, jsonLines(t, out)[0]["type"], "ORE is unknown without the stack")
+	require.Nil(t, eventsJSONLines(t, out)[0]["type"], "ORE is unknown without the stack")
 
 	code, out, errOut := runEvents(t, path, "--json", "--stack", stackPath)
 	require.Equal(t, ExitOK, code, errOut)
-	l := jsonLines(t, out)[0]
+	l := eventsJSONLines(t, out)[0]
 	require.Equal(t, "ore::Board", l["type"])
 	require.Equal(t, json.Number("77"), l["decoded"].(map[string]any)["round_id"])
 }
@@ -319,7 +319,7 @@ func TestInspectEventsIDLFlag(t *testing.T) {
   "types": [{"name": "Counter", "type": {"kind": "struct", "fields": [{"name": "count", "type": "u64"}]}}]
 }`), 0o600))
 	data := append([]byte{1, 1, 1, 1, 1, 1, 1, 1}, binary.LittleEndian.AppendUint64(nil, 9)...)
-	raw := mustMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
+	raw := eventsMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
 		Account: &geyserpb.SubscribeUpdateAccount{Slot: 5, Account: &geyserpb.SubscribeUpdateAccountInfo{
 			Pubkey: prog[:], Owner: prog[:], Data: data, WriteVersion: 1,
 		}},
@@ -327,7 +327,7 @@ func TestInspectEventsIDLFlag(t *testing.T) {
 	path := eventsArchive(t, raw)
 	code, out, errOut := runEvents(t, path, "--json", "--idl", idlPath)
 	require.Equal(t, ExitOK, code, errOut)
-	l := jsonLines(t, out)[0]
+	l := eventsJSONLines(t, out)[0]
 	require.Equal(t, "demo::Counter", l["type"])
 	require.Equal(t, map[string]any{"count": json.Number("9")}, l["decoded"])
 
@@ -349,7 +349,7 @@ func TestInspectEventsErrors(t *testing.T) {
 	// A malformed transaction is reported and skipped; the other updates still print.
 	sig := make([]byte, 64)
 	sig[0] = 1
-	bad := mustMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Transaction{
+	bad := eventsMarshal(t, &geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Transaction{
 		Transaction: &geyserpb.SubscribeUpdateTransaction{Slot: 9, Transaction: &geyserpb.SubscribeUpdateTransactionInfo{
 			Signature: sig,
 			Transaction: &geyserpb.Transaction{Message: &geyserpb.Message{
@@ -359,10 +359,10 @@ func TestInspectEventsErrors(t *testing.T) {
 			Meta: &geyserpb.TransactionStatusMeta{},
 		}},
 	}})
-	path := eventsArchive(t, bad, tokenAccountUpdate(t, 10, 1))
+	path := eventsArchive(t, bad, eventsTokenAccount(t, 10, 1))
 	code, out, errOut := runEvents(t, path, "--json")
 	require.Equal(t, ExitFailure, code)
-	require.Len(t, jsonLines(t, out), 1)
+	require.Len(t, eventsJSONLines(t, out), 1)
 	require.Contains(t, errOut, "instruction [0]: account index out of range")
 	require.Contains(t, errOut, "1 update(s) could not be turned into events")
 }
