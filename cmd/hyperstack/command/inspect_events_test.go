@@ -127,7 +127,6 @@ func eventsJSONLines(t *testing.T, out string) []map[string]any {
 
 type eventsTwinInstruction struct {
 	IxIndex  []int   `json:"ix_index"`
-	Program  []byte  `json:"-"`
 	RawProg  []int   `json:"program"`
 	Accounts [][]int `json:"accounts"`
 	Data     []int   `json:"data"`
