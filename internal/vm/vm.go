@@ -433,11 +433,14 @@ func (m *Machine) dispatch(route *Route, ec *evCtx) {
 		m.noteTx(ec.sig, route.typeID)
 		m.applyDeferred(ec, route)
 	}
+	// Replays of what a handler unblocks run right after it, before the next entity's handler.
 	for _, h := range route.Handlers {
 		m.runEntity(h, ec)
+		m.drain()
 	}
 	for _, h := range route.Hooks {
 		m.runHook(h, ec)
+		m.drain()
 	}
 }
 
