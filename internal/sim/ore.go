@@ -301,14 +301,14 @@ func newOre(s *Sim, opts Options) (scenario, error) {
 	o.v.value = keccak(o.v.slotHash[:], o.v.seed[:])
 	o.v.commit = keccak(o.v.seed[:])
 
-	o.board.lamports = RentExemptMinimum(40)
-	o.config.lamports = RentExemptMinimum(8 + 4*32 + 8)
-	o.treasury.lamports = o.tBalance + RentExemptMinimum(8+11*8+32)
-	o.varAcct.lamports = RentExemptMinimum(8 + 32 + 8 + 32 + 4*32 + 4*8)
 	o.writeBoard()
 	o.writeConfig()
 	o.writeTreasury()
 	o.writeVar()
+	o.board.lamports = RentExemptMinimum(len(o.board.data))
+	o.config.lamports = RentExemptMinimum(len(o.config.data))
+	o.treasury.lamports = o.tBalance + RentExemptMinimum(len(o.treasury.data))
+	o.varAcct.lamports = RentExemptMinimum(len(o.varAcct.data))
 	r, err := o.newRound(o.roundID, o.cranker.key)
 	if err != nil {
 		return nil, err
