@@ -61,8 +61,9 @@ type Config struct {
 	// "start at the live head". Nil resumes from the highest slot delivered by this Run, if any.
 	ResumeSlot func() (uint64, bool)
 	// Seen reports whether an update with this DedupKey was already stored (for example by an earlier
-	// process writing the same archive). Consulted only for updates at or below the resume slot or the
-	// highest slot delivered so far. Nil means "nothing seen".
+	// process writing the same archive); such updates are dropped. It is called from the receive loop
+	// for every update that has a key, so it must answer quickly (e.g. "false" at once for slots beyond
+	// what is stored). Nil means "nothing seen".
 	Seen func(key string) bool
 	// DedupSlots is how many slots of delivered keys are remembered to drop replayed duplicates;
 	// 0 means DefaultDedupSlots (300).

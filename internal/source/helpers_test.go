@@ -89,23 +89,24 @@ func (c *collector) waitUntil(t *testing.T, ctx context.Context, what string, co
 	}
 }
 
-// running starts y.Run in the background; the returned func cancels it and returns Run's error.
-func running(t *testing.T, y *source.Yellowstone, h source.Handler) (stop func() error, done <-chan error) {
+// running starts y.Run in the background. stop cancels it and returns Run's error; done is closed
+// when Run returns, after which stop returns at once.
+func running(t *testing.T, y *source.Yellowstone, h source.Handler) (stop func() error, done <-chan struct{}) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- y.Run(ctx, h) }()
-	var once sync.Once
+	finished := make(chan struct{})
 	var err error
+	go func() {
+		err = y.Run(ctx, h)
+		close(finished)
+	}()
 	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-errc
-		})
+		cancel()
+		<-finished
 		return err
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop, errc
+	return stop, finished
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -288,11 +288,6 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 
 	// Duplicates can only be replays of what an earlier connection (or process) delivered.
 	dedupHigh := st.maxDelivered
-	seenHigh := uint64(0)
-	if hasFrom {
-		seenHigh = from
-		dedupHigh = max(dedupHigh, from)
-	}
 	pingReply := &geyserpb.SubscribeRequest{Ping: &geyserpb.SubscribeRequestPing{Id: 1}}
 	for {
 		var f rawFrame
@@ -322,11 +317,9 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 		if slot > 0 {
 			key, hasKey = DedupKeyOf(f.b)
 		}
-		if hasKey && slot <= dedupHigh {
-			if st.dedup.has(key) || (slot <= seenHigh && y.cfg.Seen != nil && y.cfg.Seen(key)) {
-				st.duplicates++
-				continue
-			}
+		if hasKey && ((slot <= dedupHigh && st.dedup.has(key)) || (y.cfg.Seen != nil && y.cfg.Seen(key))) {
+			st.duplicates++
+			continue
 		}
 		if st.pendingGap != nil && slot > 0 {
 			g := *st.pendingGap
