@@ -1,0 +1,44 @@
+// Command benchtool measures the WebSocket server on loopback and prints the numbers; it asserts
+// nothing.
+//
+//	go run ./internal/serve/benchtool -mode fanout   # delivered frames/s, ours vs a bare gorilla broadcast
+//	go run ./internal/serve/benchtool -mode latency  # mutation → client latency at a fixed delivery rate
+//	go run ./internal/serve/benchtool -mode idle     # server memory per idle connection
+//
+// Clients run in the same process as the server (fanout, latency) and share its cores, or in a
+// child process (idle) so that only server memory is counted.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	mode := flag.String("mode", "fanout", "fanout, latency, idle or idle-clients (internal)")
+	clients := flag.Int("clients", 1000, "connected clients")
+	payload := flag.Int("payload", 1024, "frame payload bytes (approximate)")
+	seconds := flag.Float64("seconds", 5, "measurement time per run")
+	window := flag.Int("window", 64, "frames in flight per client (fanout pacing)")
+	rate := flag.Int("rate", 10000, "deliveries per second (latency)")
+	url := flag.String("url", "", "server URL (idle-clients)")
+	flag.Parse()
+	var err error
+	switch *mode {
+	case "fanout":
+		err = runFanout(*clients, *payload, *seconds, *window)
+	case "latency":
+		err = runLatency(*clients, *payload, *seconds, *rate)
+	case "idle":
+		err = runIdle(*clients)
+	case "idle-clients":
+		err = runIdleClients(*url, *clients)
+	default:
+		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtool:", err)
+		os.Exit(1)
+	}
+}
