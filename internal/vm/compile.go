@@ -2,7 +2,9 @@ package vm
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hyperstack-go/hyperstack/internal/idl"
@@ -105,14 +107,15 @@ func (c *compiler) path(segs []string) uint32 {
 
 func (c *compiler) target(text string) uint32 {
 	emit := !c.nonEmitted[text] && !strings.HasPrefix(text, "__stop:")
-	k := text
+	k := strconv.Itoa(c.entIdx) + "\x00" + text
 	if !emit {
 		k += "\x00"
 	}
 	if i, ok := c.targets[k]; ok {
 		return uint32(i)
 	}
-	c.p.Targets = append(c.p.Targets, Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit})
+	c.p.Targets = append(c.p.Targets, Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit,
+		Affects: c.ent.maskOf(text)})
 	c.targets[k] = len(c.p.Targets) - 1
 	return uint32(len(c.p.Targets) - 1)
 }
@@ -326,6 +329,10 @@ func (c *compiler) entity(idx int, es *stack.Entity) error {
 		}
 	}
 
+	// Computed fields first: the targets compiled next need their read paths.
+	if err := c.computed(base); err != nil {
+		return err
+	}
 	for _, t := range types {
 		if err := c.handler(base, t, groups[t], hookActions[t]); err != nil {
 			return err
@@ -345,9 +352,6 @@ func (c *compiler) entity(idx int, es *stack.Entity) error {
 		if err := c.pdaHookHandler(t, pdaHooks[t]); err != nil {
 			return err
 		}
-	}
-	if err := c.computed(base); err != nil {
-		return err
 	}
 	c.bindRoutes()
 	return nil
@@ -973,6 +977,8 @@ func (c *compiler) computed(base string) error {
 		f    *computedField
 		deps map[string]bool
 	}
+	var reads [][]string
+	var fields []*computedField
 	bySection := map[string][]*pending{}
 	var order []string
 	for i, s := range specs {
@@ -988,7 +994,9 @@ func (c *compiler) computed(base string) error {
 			return &stack.SpecError{Path: loc + ".expression", Err: fmt.Errorf("%w: %v", ErrCompile, err)}
 		}
 		f := &computedField{Leaf: segs[1], Path: s.TargetPath, Segs: segs, Loc: loc, eval: fn, nvars: cc.maxVars,
-			Emit: !c.nonEmitted[s.TargetPath]}
+			Emit: !c.nonEmitted[s.TargetPath], volatile: cc.volatile}
+		reads = append(reads, cc.reads)
+		fields = append(fields, f)
 		deps := map[string]bool{}
 		for _, r := range stack.FieldRefs(s.Expression) {
 			rs := strings.Split(r, ".")
@@ -1058,7 +1066,36 @@ func (c *compiler) computed(base string) error {
 		ordered = append(ordered, c.ent.section(name))
 	}
 	c.ent.sections = ordered
+	// Read paths and the masks that let a run skip computed fields whose inputs did not change.
+	for _, rs := range reads {
+		for _, r := range rs {
+			if !slices.Contains(c.ent.readPaths, r) {
+				c.ent.readPaths = append(c.ent.readPaths, r)
+			}
+		}
+	}
+	for i, f := range fields {
+		for _, r := range reads[i] {
+			f.reads |= c.ent.maskOf(r)
+		}
+		f.affects = c.ent.maskOf(f.Path)
+	}
 	return nil
+}
+
+// maskOf returns the bits of the read paths that overlap path (equal, or one inside the other).
+// With more than 64 read paths every path overlaps everything.
+func (e *Entity) maskOf(path string) uint64 {
+	if len(e.readPaths) > 64 {
+		return ^uint64(0)
+	}
+	var m uint64
+	for i, r := range e.readPaths {
+		if r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(path, r+".") {
+			m |= 1 << uint(i)
+		}
+	}
+	return m
 }
 
 func bySectionRefs(refs map[string]bool) []string {

@@ -60,7 +60,7 @@ func TestCompileCounterBytecode(t *testing.T) {
     0019  Set             meta.tag_hex, r4
     0020  LoadEvent       r4, event.count
     0021  Set             meta.raw_count (hidden), r4
-    0022  Computed        1 fields
+    0022  Computed        2 fields
     0023  WriteState      r0
     0024  Emit            r0
 `,
@@ -90,7 +90,7 @@ func TestCompileCounterBytecode(t *testing.T) {
     0043  Set             stats.last_note, r4
     0044  LoadContext     r4, slot
     0045  Set             stats.last_slot, r4
-    0046  Computed        1 fields
+    0046  Computed        2 fields
     0047  WriteState      r0
     0048  Emit            r0
 `,
@@ -100,7 +100,7 @@ func TestCompileCounterBytecode(t *testing.T) {
 			eventType: "counter::ResetIxState",
 			kind:      HandlerHookOnly,
 			want: `  hook handler counter::ResetIxState  [entities[0].instruction_hooks[0]]
-    0049  LoadIxAccount   r2, accounts[0] (counter)
+    0049  LoadIxAccount   r2, accounts[1] (authority)
     0050  Transform       r0, r2, HexEncode
     0051  AbortIfNullKey  r0
     0052  ReadState       r0

@@ -45,6 +45,11 @@ type computedField struct {
 	Emit  bool
 	eval  cfn
 	nvars int
+	// reads has a bit per state path the expression reads (see Entity.readPaths); affects has the
+	// bits of the read paths this field's own path overlaps. volatile fields depend on the context
+	// (slot, block time, slot hashes) and are evaluated on every run.
+	reads, affects uint64
+	volatile       bool
 }
 
 type cfn func(e *cenv) (any, error)
@@ -56,6 +61,8 @@ type cenv struct {
 	vars  []any
 	slot  uint64
 	ts    any // int64, or nil when the block time is unknown
+	old   any // the field's previous value (reused when a result equals it)
+	args  [3]any
 }
 
 // errComputed marks evaluation failures; they make the field null.
@@ -72,6 +79,8 @@ type computedCompiler struct {
 	vars     []string
 	maxVars  int
 	refs     map[string]bool // sections referenced
+	reads    []string        // state paths read (qualified)
+	volatile bool            // reads the slot, the block time or slot hashes
 }
 
 func (cc *computedCompiler) push(name string) int {
@@ -116,6 +125,7 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 		if cc.sections[segs[0]] {
 			cc.refs[segs[0]] = true
 		}
+		cc.reads = append(cc.reads, strings.Join(segs, "."))
 		return func(e *cenv) (any, error) {
 			v, _ := getPath(e.state, segs)
 			return v, nil
@@ -334,17 +344,29 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 			}
 			args[i] = f
 		}
-		name := x.Resolver + "." + x.Method
+		fn := builtinResolvers[x.Resolver+"."+x.Method]
+		if x.Resolver == "SlotHash" {
+			cc.volatile = true
+		}
 		return func(e *cenv) (any, error) {
-			var vals [3]any
+			// Arguments are evaluated into locals first: nested resolver calls use e.args too.
+			var a0, a1, a2 any
 			for i, a := range args {
 				v, err := a(e)
 				if err != nil {
 					return nil, err
 				}
-				vals[i] = toJSONValue(v)
+				switch i {
+				case 0:
+					a0 = toJSONValue(v)
+				case 1:
+					a1 = toJSONValue(v)
+				default:
+					a2 = toJSONValue(v)
+				}
 			}
-			return e.m.builtinResolver(name, vals[:len(args)])
+			e.args = [3]any{a0, a1, a2}
+			return fn(e.m, &e.args)
 		}, nil
 	case *stack.ExprSlice:
 		inner, err := cc.compile(x.Expr)
@@ -477,8 +499,10 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 			return h.Sum(nil), nil
 		}, nil
 	case *stack.ExprContextSlot:
+		cc.volatile = true
 		return func(e *cenv) (any, error) { return e.slot, nil }, nil
 	case *stack.ExprContextTimestamp:
+		cc.volatile = true
 		return func(e *cenv) (any, error) { return e.ts, nil }, nil
 	case *stack.ExprClosure:
 		return nil, fmt.Errorf("closure outside map")
@@ -528,7 +552,7 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 					if !ok {
 						continue
 					}
-					e.vars[slot] = f
+					e.vars[slot] = e.m.box.f64(f)
 					r, err := body(e)
 					if err != nil || r == nil {
 						continue

@@ -78,7 +78,7 @@ func TestCounterAggregations(t *testing.T) {
 	require.Equal(t, "Counter", muts[0].Export)
 	require.Equal(t, string(authKey), string(muts[0].Key))
 	require.Equal(t, "counter::CounterState", muts[0].Handler)
-	require.Equal(t, `{"id":{"address":"`+addr.String()+`","authority":"`+auth.String()+`"},"meta":{"label":"first","tag_hex":"deadbeef"},"stats":{"count":3,"double_total":0,"max_count":3}}`, string(muts[0].Patch))
+	require.Equal(t, `{"id":{"address":"`+addr.String()+`","authority":"`+auth.String()+`"},"meta":{"label":"first","tag_hex":"deadbeef"},"stats":{"count":3,"double_total":0,"max_count":3,"was_reset":false}}`, string(muts[0].Patch))
 	require.Equal(t, "counter::IncrementIxState", muts[1].Handler)
 	require.Equal(t, uint64(5), muts[1].Slot, "a replayed update keeps its own slot")
 	require.Equal(t, `{"stats":{"amounts":[50],"double_total":100,"increments":1,"last_note":"early","last_slot":5,"min_amount":50,"total":50,"unique_amounts":1}}`, string(muts[1].Patch))
@@ -110,19 +110,28 @@ func TestCounterAggregations(t *testing.T) {
 	require.Empty(t, muts)
 }
 
-func TestCounterResetHookKeysByLookupBy(t *testing.T) {
+func TestCounterResetHookAndSkippedComputedFields(t *testing.T) {
 	w := newCounterWorld(t, nil)
-	addr := pk("counter-b")
+	addr, auth := pk("counter-b"), pk("authority-b")
+	_, err := w.counter(addr, auth, 2, 1, "b")
+	require.NoError(t, err)
+
 	data, err := w.idl.EncodeInstruction("reset", nil)
 	require.NoError(t, err)
 	muts, err := w.m.Process(&event.Event{Kind: event.KindInstruction, Slot: 3, Instruction: &event.Instruction{
-		Signature: sig("reset"), Slot: 3, Path: []int{0}, ProgramID: w.id, Accounts: []solana.Pubkey{addr}, Data: data,
+		Signature: sig("reset"), Slot: 3, Path: []int{0}, ProgramID: w.id, Accounts: []solana.Pubkey{addr, auth}, Data: data,
 	}})
 	require.NoError(t, err)
 	require.Empty(t, muts, "hook-only handlers store without emitting")
-	st, ok := w.m.tables[0].rows.Peek(makeKey(addr.String()))
-	require.True(t, ok, "the hook's row is keyed by the raw lookup_by value")
-	require.Equal(t, map[string]any{"stats": map[string]any{"reset": true}}, st)
+	st, ok := w.m.tables[0].rows.Peek(makeKey(auth.String()))
+	require.True(t, ok, "the hook's row is keyed by its lookup_by value")
+	require.Equal(t, true, st["stats"].(map[string]any)["reset"])
+
+	// The hook ran no computed fields; the next run evaluates the one that reads what it wrote, and
+	// skips the one whose inputs did not change.
+	muts, err = w.increment(addr, 4, 0, 0, "z")
+	require.NoError(t, err)
+	require.Equal(t, []string{`{"stats":{"amounts":[0],"increments":1,"last_note":"z","last_slot":4,"min_amount":0,"total":0,"unique_amounts":1,"was_reset":true}}`}, patches(muts))
 }
 
 func TestUndecodableAndForeignEventsAreCountedAndSkipped(t *testing.T) {
@@ -185,7 +194,7 @@ func TestPanicBecomesRuntimeError(t *testing.T) {
 	// reference's) lets the increment find the key.
 	muts, err = w.increment(addr, 11, 0, 5, "n")
 	require.NoError(t, err)
-	require.Equal(t, []string{`{"stats":{"amounts":[5],"double_total":10,"increments":1,"last_note":"n","last_slot":11,"min_amount":5,"total":5,"unique_amounts":1}}`}, patches(muts))
+	require.Equal(t, []string{`{"stats":{"amounts":[5],"double_total":10,"increments":1,"last_note":"n","last_slot":11,"min_amount":5,"total":5,"unique_amounts":1,"was_reset":false}}`}, patches(muts))
 }
 
 func TestRuntimeErrorRollsBackExistingRow(t *testing.T) {

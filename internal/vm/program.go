@@ -59,6 +59,9 @@ type Path struct {
 type Target struct {
 	Path
 	Emit bool
+	// Affects has the bits of the entity's computed-field read paths this path overlaps: writing it
+	// makes the computed fields that read them stale.
+	Affects uint64
 }
 
 // ProgramInfo is one on-chain program of the stack and its decoder.
@@ -87,6 +90,7 @@ type Entity struct {
 	Views []string
 
 	sections   []*computedSection
+	readPaths  []string        // state paths computed fields read; bit i of a mask is readPaths[i]
 	hasPdaHook map[string]bool // account event types with a PdaReverseLookup resolver hook
 }
 

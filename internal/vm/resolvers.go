@@ -193,68 +193,87 @@ func (m *Machine) blockTime(slot uint64) any {
 	return v
 }
 
-// builtinResolver evaluates the resolver functions of computed fields. Arguments are JSON values.
-func (m *Machine) builtinResolver(name string, args []any) (any, error) {
-	switch name {
-	case "TokenMetadata.ui_amount":
-		raw, ok1 := optionalF64(args[0])
-		dec, ok2 := optionalU8(args[1])
-		if !ok1 || !ok2 {
-			return nil, nil
-		}
-		r := raw / math.Pow(10, float64(dec))
-		if math.IsNaN(r) || math.IsInf(r, 0) {
-			return nil, cerr("ui_amount is not finite")
-		}
-		return r, nil
-	case "TokenMetadata.raw_amount":
-		ui, ok1 := optionalF64(args[0])
-		dec, ok2 := optionalU8(args[1])
-		if !ok1 || !ok2 {
-			return nil, nil
-		}
-		r := math.Round(ui * math.Pow(10, float64(dec)))
-		if math.IsNaN(r) || r < 0 || r > math.MaxUint64 {
-			return nil, cerr("raw_amount out of range")
-		}
-		return uint64(r), nil
-	case "SlotHash.slot_hash":
-		slot, ok := asU64(args[0])
-		if !ok || slot == 0 {
-			return nil, nil
-		}
-		h, ok := m.slotHash(slot)
-		if !ok {
-			return nil, nil
-		}
-		arr := make([]any, 32)
-		for i, b := range h {
-			arr[i] = uint64(b)
-		}
-		return map[string]any{"bytes": arr}, nil
-	case "SlotHash.keccak_rng":
-		a0 := args[0]
-		if obj, ok := a0.(map[string]any); ok {
-			a0 = obj["bytes"]
-		}
-		hash, ok1 := toBytes(a0)
-		seed, ok2 := toBytes(args[1])
-		samples, ok3 := asU64(args[2])
-		if !ok1 || !ok2 || !ok3 || len(hash) != 32 || len(seed) != 32 {
-			return nil, nil
-		}
-		var in [72]byte
-		copy(in[:32], hash)
-		copy(in[32:64], seed)
-		binary.LittleEndian.PutUint64(in[64:], samples)
-		h := sha3.NewLegacyKeccak256()
-		h.Write(in[:])
-		d := h.Sum(nil)
-		r := binary.LittleEndian.Uint64(d[0:]) ^ binary.LittleEndian.Uint64(d[8:]) ^
-			binary.LittleEndian.Uint64(d[16:]) ^ binary.LittleEndian.Uint64(d[24:])
-		return r, nil
+// builtinResolvers are the resolver functions of computed fields. Arguments are JSON values.
+var builtinResolvers = map[string]func(m *Machine, args *[3]any) (any, error){
+	"TokenMetadata.ui_amount":  uiAmount,
+	"TokenMetadata.raw_amount": rawAmount,
+	"SlotHash.slot_hash":       (*Machine).slotHashValue,
+	"SlotHash.keccak_rng":      keccakRng,
+}
+
+var pow10 = func() (t [256]float64) {
+	for i := range t {
+		t[i] = math.Pow(10, float64(i))
 	}
-	return nil, cerr("unknown resolver %s", name)
+	return t
+}()
+
+func uiAmount(m *Machine, args *[3]any) (any, error) {
+	raw, ok1 := optionalF64(args[0])
+	dec, ok2 := optionalU8(args[1])
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	r := raw / pow10[dec]
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, cerr("ui_amount is not finite")
+	}
+	return m.box.f64(r), nil
+}
+
+func rawAmount(_ *Machine, args *[3]any) (any, error) {
+	ui, ok1 := optionalF64(args[0])
+	dec, ok2 := optionalU8(args[1])
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	r := math.Round(ui * pow10[dec])
+	if math.IsNaN(r) || r < 0 || r > math.MaxUint64 {
+		return nil, cerr("raw_amount out of range")
+	}
+	return uint64(r), nil
+}
+
+// slotHashValue is SlotHash.slot_hash: {"bytes": [32 numbers]} or null.
+func (m *Machine) slotHashValue(args *[3]any) (any, error) {
+	slot, ok := asU64(args[0])
+	if !ok || slot == 0 {
+		return nil, nil
+	}
+	h, ok := m.slotHash(slot)
+	if !ok {
+		return nil, nil
+	}
+	arr := make([]any, 32)
+	for i, b := range h {
+		arr[i] = uint64(b)
+	}
+	return map[string]any{"bytes": arr}, nil
+}
+
+// keccakRng is SlotHash.keccak_rng: keccak256(slot_hash ‖ seed ‖ samples LE) folded by XOR of its
+// four little-endian u64 words; null unless both byte arrays have 32 entries.
+func keccakRng(m *Machine, args *[3]any) (any, error) {
+	a0 := args[0]
+	if obj, ok := a0.(map[string]any); ok {
+		a0 = obj["bytes"]
+	}
+	hash, ok1 := toBytes(a0)
+	seed, ok2 := toBytes(args[1])
+	samples, ok3 := asU64(args[2])
+	if !ok1 || !ok2 || !ok3 || len(hash) != 32 || len(seed) != 32 {
+		return nil, nil
+	}
+	var in [72]byte
+	copy(in[:32], hash)
+	copy(in[32:64], seed)
+	binary.LittleEndian.PutUint64(in[64:], samples)
+	h := sha3.NewLegacyKeccak256()
+	h.Write(in[:])
+	d := h.Sum(nil)
+	r := binary.LittleEndian.Uint64(d[0:]) ^ binary.LittleEndian.Uint64(d[8:]) ^
+		binary.LittleEndian.Uint64(d[16:]) ^ binary.LittleEndian.Uint64(d[24:])
+	return m.box.u64(r), nil
 }
 
 func optionalF64(v any) (float64, bool) {

@@ -411,6 +411,7 @@ func (m *Machine) readState(kv any) bool {
 }
 
 func (m *Machine) writeState() {
+	m.stashWritten()
 	if m.stateNew && m.state != nil {
 		m.tbl.rows.Add(m.stateKey, m.state)
 		m.stateNew = false
@@ -584,6 +585,7 @@ func (m *Machine) markAppended(t *Target, v any) {
 }
 
 func (m *Machine) set(t *Target, v any) {
+	m.written |= t.Affects
 	m.setPath(t.Segs, v)
 	if t.Emit {
 		m.markDirty(t.Segs, t.Text)
@@ -687,6 +689,7 @@ func (m *Machine) appendTo(t *Target, v any) {
 	out := make([]any, 0, n-drop)
 	out = append(out, arr[min(drop, len(arr)):]...)
 	out = append(out, v)
+	m.written |= t.Affects
 	m.setPath(t.Segs, out)
 	if t.Emit {
 		m.markAppended(t, v)
@@ -854,14 +857,26 @@ func isPrefix(p, s []string) bool {
 	return true
 }
 
+// pendingComputedKey holds, in a row, the read-path bits written by runs that did not evaluate
+// computed fields (hook-only handlers), so the next evaluation does not skip them.
+const pendingComputedKey = "__computed_pending"
+
 // evalComputed evaluates the entity's computed fields section by section. A section runs only when
-// it and every section its expressions read are objects in state. A field whose value changes (a
-// missing field counts as changed) is written and marked dirty; with nonNullOnly, null results are
-// written but not marked.
+// it and every section its expressions read are objects in state. Within it, a field is evaluated
+// when it is missing, volatile, or reads a path written since its last evaluation; its value is a
+// function of those inputs, so the others cannot change. A field whose value changes (a missing
+// field counts as changed) is written and marked dirty; with nonNullOnly, null results are written
+// but not marked.
 func (m *Machine) evalComputed(nonNullOnly bool) {
 	secs := m.ent.sections
 	if len(secs) == 0 || m.state == nil {
 		return
+	}
+	m.evaluated = true
+	if p, ok := m.state[pendingComputedKey].(uint64); ok {
+		m.written |= p
+		m.record(m.state, pendingComputedKey)
+		delete(m.state, pendingComputedKey)
 	}
 	env := cenv{m: m, state: m.state, slot: m.ev.slot}
 	tsDone := false
@@ -879,6 +894,10 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 		}
 		obj := m.state[sec.Name].(map[string]any)
 		for _, f := range sec.Fields {
+			old, had := obj[f.Leaf]
+			if had && !f.volatile && f.reads&m.written == 0 {
+				continue
+			}
 			if !tsDone {
 				env.ts = m.blockTime(env.slot)
 				tsDone = true
@@ -888,23 +907,34 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 			} else {
 				env.vars = make([]any, f.nvars)
 			}
+			env.old = old
 			v, err := f.eval(&env)
 			if err != nil {
 				m.stats.ComputedErrors++
 				v = nil
 			}
 			v = toJSONValue(v)
-			old, had := obj[f.Leaf]
 			if had && equalValues(old, v) {
 				continue
 			}
 			m.record(obj, f.Leaf)
 			obj[f.Leaf] = v
+			m.written |= f.affects
 			if f.Emit && !(nonNullOnly && v == nil) {
 				m.markDirty(f.Segs, f.Path)
 			}
 		}
 	}
+}
+
+// stashWritten keeps the read-path bits a run wrote without evaluating computed fields.
+func (m *Machine) stashWritten() {
+	if m.evaluated || m.written == 0 || len(m.ent.sections) == 0 || m.state == nil {
+		return
+	}
+	p, _ := m.state[pendingComputedKey].(uint64)
+	m.record(m.state, pendingComputedKey)
+	m.state[pendingComputedKey] = p | m.written
 }
 
 // --- "when": writes that wait for an instruction of the same transaction --------------------------
@@ -1004,6 +1034,7 @@ func (m *Machine) applyToRow(entity int, k key, e *evCtx, handler string, nonNul
 	m.state, m.stateKey, m.stateNew = st, k, true // nothing to roll back
 	m.dirty = m.dirty[:0]
 	m.undo = m.undo[:0]
+	m.written, m.evaluated = 0, false
 	fn()
 	m.evalComputed(nonNullOnly)
 	m.stateNew = false

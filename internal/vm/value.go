@@ -432,6 +432,15 @@ func appendFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
+	if a := math.Abs(f); a == 0 || (a >= 1e-5 && a < 1e16) {
+		// Plain notation: strconv's shortest 'f' form is serde_json's, plus ".0" on whole numbers.
+		start := len(b)
+		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+		if bytes.IndexByte(b[start:], '.') < 0 {
+			b = append(b, '.', '0')
+		}
+		return b
+	}
 	var tmp [32]byte
 	s := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
 	// s is [-]d[.ddd]e±XX
@@ -441,46 +450,10 @@ func appendFloat(b []byte, f float64) []byte {
 	}
 	ePos := bytes.IndexByte(s, 'e')
 	mant, expText := s[:ePos], s[ePos+1:]
-	var digits [24]byte
-	n := 0
-	for _, c := range mant {
-		if c != '.' {
-			digits[n] = c
-			n++
-		}
-	}
 	exp, _ := strconv.Atoi(string(expText))
-	// value = 0.d1..dn × 10^kk
-	kk := exp + 1
-	k := kk - n
-	d := digits[:n]
-	switch {
-	case k >= 0 && kk <= 16:
-		b = append(b, d...)
-		for i := 0; i < k; i++ {
-			b = append(b, '0')
-		}
-		b = append(b, '.', '0')
-	case kk > 0 && kk <= 16:
-		b = append(b, d[:kk]...)
-		b = append(b, '.')
-		b = append(b, d[kk:]...)
-	case kk > -5 && kk <= 0:
-		b = append(b, '0', '.')
-		for i := 0; i < -kk; i++ {
-			b = append(b, '0')
-		}
-		b = append(b, d...)
-	case n == 1:
-		b = append(b, d[0], 'e')
-		b = strconv.AppendInt(b, int64(kk-1), 10)
-	default:
-		b = append(b, d[0], '.')
-		b = append(b, d[1:]...)
-		b = append(b, 'e')
-		b = strconv.AppendInt(b, int64(kk-1), 10)
-	}
-	return b
+	b = append(b, mant...)
+	b = append(b, 'e')
+	return strconv.AppendInt(b, int64(exp), 10)
 }
 
 // key is a state-table key: the primary-key value, with a number and a string kept apart.

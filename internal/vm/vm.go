@@ -198,7 +198,10 @@ type Machine struct {
 	lookupMiss  string
 	indexedKeys []string
 	pdaKeys     []string
+	written     uint64 // read-path bits written by this run (see Target.Affects)
+	evaluated   bool   // the run evaluated computed fields
 
+	box      boxer
 	out      []event.Mutation
 	errs     []error
 	work     []workItem
@@ -534,6 +537,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 	m.state, m.stateNew = nil, false
 	m.dirty = m.dirty[:0]
 	m.undo = m.undo[:0]
+	m.written, m.evaluated = 0, false
 	m.pdaMiss, m.lookupMiss = "", ""
 	m.stats.HandlerRuns++
 	defer func() {

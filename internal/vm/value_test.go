@@ -1,0 +1,131 @@
+package vm
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendFloatMatchesSerdeJSON(t *testing.T) {
+	cases := map[float64]string{
+		0:                        "0.0",
+		math.Copysign(0, -1):     "-0.0",
+		1:                        "1.0",
+		3:                        "3.0",
+		-2.5:                     "-2.5",
+		0.1:                      "0.1",
+		1.0 / 3:                  "0.3333333333333333",
+		0.00025:                  "0.00025",
+		0.00001:                  "0.00001",
+		0.000001:                 "1e-6",
+		1.5e-7:                   "1.5e-7",
+		7e-11:                    "7e-11",
+		123456789012345.0:        "123456789012345.0",
+		1e15:                     "1000000000000000.0",
+		9999999999999998:         "9999999999999998.0",
+		1e16:                     "1e16",
+		1.2345e20:                "1.2345e20",
+		-1e300:                   "-1e300",
+		math.MaxFloat64:          "1.7976931348623157e308",
+		5e-324:                   "5e-324",
+		math.Inf(1):              "null",
+		1844674407370955.2:       "1844674407370955.2",
+		18446744073709551615.0:   "1.8446744073709552e19",
+		0.30000000000000004:      "0.30000000000000004",
+		2.5e-5:                   "0.000025",
+		99999.99999999999:        "99999.99999999999",
+		-0.5:                     "-0.5",
+		1e-5 * 0.9999999999999:   "9.999999999999e-6",
+		float64(uint64(1) << 53): "9007199254740992.0",
+	}
+	for f, want := range cases {
+		require.Equal(t, want, string(appendFloat(nil, f)), "%v", f)
+	}
+	require.Equal(t, "null", string(appendFloat(nil, math.NaN())))
+}
+
+func TestAppendJSONCanonical(t *testing.T) {
+	v := map[string]any{
+		"b": []any{uint64(18446744073709551615), int64(-9223372036854775808), 1.0, true, nil},
+		"a": map[string]any{"z": "q\"\\\n\t\x01é<>&", "y": map[string]any{}},
+		"c": []any{},
+	}
+	require.Equal(t, `{"a":{"y":{},"z":"q\"\\\n\t\u0001é<>&"},"b":[18446744073709551615,-9223372036854775808,1.0,true,null],"c":[]}`,
+		string(appendJSON(nil, v)))
+	require.Equal(t, "\"\ufffd\"", string(appendJSON(nil, string([]byte{0xff}))))
+}
+
+func TestValueSemantics(t *testing.T) {
+	require.True(t, equalValues(uint64(5), int64(5)))
+	require.False(t, equalValues(uint64(1), 1.0), "integers and floats differ, as in serde_json")
+	require.True(t, equalValues([]any{uint64(0), "x"}, []any{int64(0), "x"}))
+	require.False(t, equalValues(map[string]any{"a": nil}, map[string]any{}))
+	c, ok := compareNumbers(int64(-1), uint64(math.MaxUint64))
+	require.True(t, ok)
+	require.Equal(t, -1, c)
+	c, ok = compareNumbers(uint64(math.MaxUint64), uint64(math.MaxUint64-1))
+	require.True(t, ok)
+	require.Equal(t, 1, c)
+	_, ok = compareNumbers("1", uint64(1))
+	require.False(t, ok)
+	require.Equal(t, makeKey(uint64(7)), makeKey(int64(7)), "a number is one key whatever its Go type")
+	require.NotEqual(t, makeKey(uint64(7)), makeKey("7"), "a number and a string are different keys")
+	require.Equal(t, `"abc"`, makeKey("abc").String())
+	require.Equal(t, "-3", makeKey(int64(-3)).String())
+}
+
+// ryuRule formats f from its shortest digits by the rules of serde_json's float writer (ryu):
+// plain notation when the decimal exponent kk is in (-5, 16], scientific otherwise.
+func ryuRule(f float64) string {
+	s := strconv.FormatFloat(f, 'e', -1, 64)
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	e := strings.IndexByte(s, 'e')
+	digits := strings.Replace(s[:e], ".", "", 1)
+	exp, _ := strconv.Atoi(s[e+1:])
+	kk := exp + 1
+	n := len(digits)
+	k := kk - n
+	var out string
+	switch {
+	case k >= 0 && kk <= 16:
+		out = digits + strings.Repeat("0", k) + ".0"
+	case kk > 0 && kk <= 16:
+		out = digits[:kk] + "." + digits[kk:]
+	case kk > -5 && kk <= 0:
+		out = "0." + strings.Repeat("0", -kk) + digits
+	case n == 1:
+		out = digits + "e" + strconv.Itoa(kk-1)
+	default:
+		out = digits[:1] + "." + digits[1:] + "e" + strconv.Itoa(kk-1)
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func TestAppendFloatRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200000; i++ {
+		var f float64
+		switch i % 3 {
+		case 0:
+			f = math.Float64frombits(r.Uint64())
+		case 1:
+			f = float64(r.Int64N(1<<60)) / math.Pow(10, float64(r.IntN(30)))
+		default:
+			f = r.NormFloat64() * math.Pow(10, float64(r.IntN(40)-20))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		require.Equal(t, ryuRule(f), string(appendFloat(nil, f)), "%b", math.Float64bits(f))
+	}
+}
