@@ -32,7 +32,7 @@ const (
 	DefaultKeepaliveTime    = 30 * time.Second
 	DefaultKeepaliveTimeout = 10 * time.Second
 	DefaultStallTimeout     = 60 * time.Second
-	DefaultDedupSlots       = 300
+	DefaultDedupSlots       = 64
 )
 
 // Config describes one Yellowstone subscription. The zero value of every field means its default.
@@ -65,8 +65,9 @@ type Config struct {
 	// for every update that has a key, so it must answer quickly (e.g. "false" at once for slots beyond
 	// what is stored). Nil means "nothing seen".
 	Seen func(key string) bool
-	// DedupSlots is how many slots of delivered keys are remembered to drop replayed duplicates;
-	// 0 means DefaultDedupSlots (300).
+	// DedupSlots caps how many recent slots of delivered DedupKeys are remembered to drop replayed
+	// duplicates; 0 means DefaultDedupSlots (64). Keys of slots below the current resume slot are
+	// forgotten earlier, since a reconnect never replays them.
 	DedupSlots uint64
 	// Logger receives connection, retry and gap messages; nil is silent.
 	Logger *log.Logger

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -126,6 +126,60 @@ func TestFullJitterStaysBelowTheCeiling(t *testing.T) {
 	}
 }
 
+// jumpClock advances by step on every Now call, so every stream looks long-lived.
+type jumpClock struct {
+	fakeClock
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(c.step)
+	return c.now
+}
+
+func TestBackoffResetsAfterAHealthyStream(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		step  time.Duration
+		reset bool
+	}{
+		{"short-lived streams back off further", 0, false},
+		{"streams healthy for a minute reset the backoff", 2 * time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := geysertest.Start(t, geysertest.Options{PingInterval: -1})
+			feedSlots(ts, 1, 2)
+			ts.DropEvery(2)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			clock := &jumpClock{now: time.Unix(1000, 0), step: tc.step}
+			clock.onSl = func(n int) {
+				if n == 5 {
+					cancel()
+				}
+			}
+			y := newSource(t, ts, func(c *source.Config) {
+				c.Clock = clock
+				c.ResumeSlot = func() (uint64, bool) { return 1, true }
+				c.StallTimeout = -1
+				c.Backoff = source.Backoff{Jitter: func(c time.Duration) time.Duration { return c }}
+			})
+			require.ErrorIs(t, y.Run(ctx, newCollector()), context.Canceled)
+			ms := time.Millisecond
+			want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms}
+			if tc.reset {
+				want = []time.Duration{100 * ms, 100 * ms, 100 * ms, 100 * ms, 100 * ms}
+			}
+			require.Equal(t, want, clock.delays())
+			require.GreaterOrEqual(t, ts.Drops(), 5)
+		})
+	}
+}
+
 func TestBadTokenStopsWithoutRetry(t *testing.T) {
 	ts := geysertest.Start(t, geysertest.Options{XToken: "secret"})
 	clock := &fakeClock{}
@@ -214,8 +268,6 @@ func TestDisconnectResumesFromSlotWithoutGapOrDuplicate(t *testing.T) {
 	for _, dropAt := range []int{1, 17, 59, 100} {
 		t.Run("drop after "+itoa(dropAt), func(t *testing.T) {
 			ts := geysertest.Start(t, geysertest.Options{PingInterval: -1})
-			var mu sync.Mutex
-			var resumeCalls []uint64
 			c := newCollector()
 			y := newSource(t, ts, func(cfg *source.Config) {
 				// Resume from the highest slot delivered so far, as a recorder resumes from its
@@ -225,9 +277,6 @@ func TestDisconnectResumesFromSlotWithoutGapOrDuplicate(t *testing.T) {
 					for _, u := range c.data() {
 						hi = max(hi, u.Slot)
 					}
-					mu.Lock()
-					resumeCalls = append(resumeCalls, hi)
-					mu.Unlock()
 					return hi, hi > 0
 				}
 			})
@@ -244,22 +293,16 @@ func TestDisconnectResumesFromSlotWithoutGapOrDuplicate(t *testing.T) {
 			reqs := ts.Requests()
 			require.Len(t, reqs, 2)
 			require.Nil(t, reqs[0].Msg.FromSlot)
-			mu.Lock()
-			resumed := resumeCalls[1]
-			mu.Unlock()
-			if resumed > 0 {
-				require.NotNil(t, reqs[1].Msg.FromSlot)
-				require.Equal(t, resumed, reqs[1].Msg.GetFromSlot())
-				require.Equal(t, itoa(int(resumed)), reqs[1].MinContextSlot)
-			}
+			// The first stream delivered at least one slotted update, so the second resumes.
+			require.NotNil(t, reqs[1].Msg.FromSlot)
+			require.GreaterOrEqual(t, reqs[1].Msg.GetFromSlot(), uint64(1))
+			require.Equal(t, itoa(int(reqs[1].Msg.GetFromSlot())), reqs[1].MinContextSlot)
 			require.Equal(t, reqs[0].Msg.GetAccounts(), reqs[1].Msg.GetAccounts(), "same filter on resume")
 		})
 	}
 }
 
-func itoa(n int) string {
-	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestOutOfRangeDeliversGapAndContinuesLive(t *testing.T) {
 	cases := []struct {

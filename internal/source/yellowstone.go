@@ -231,7 +231,8 @@ func (y *Yellowstone) dialOptions() []grpc.DialOption {
 	return append(opts, y.cfg.DialOptions...)
 }
 
-// stream runs one connection. healthy reports that it delivered for at least Backoff.ResetAfter.
+// stream runs one connection. healthy reports that it received messages and lasted at least
+// Backoff.ResetAfter.
 func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from uint64, hasFrom bool) (healthy bool, err error) {
 	cc, err := grpc.NewClient(y.target.Address, y.dialOptions()...)
 	if err != nil {
@@ -272,6 +273,7 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 		return false, err
 	}
 	start := y.clock.Now()
+	received := false
 	if hasFrom {
 		y.log.Info("subscribed", "endpoint", y.Endpoint(), "commitment", y.commitment, "from_slot", from)
 	} else {
@@ -292,13 +294,14 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 	for {
 		var f rawFrame
 		if err := stream.RecvMsg(&f); err != nil {
-			healthy = y.clock.Now().Sub(start) >= y.backoff.ResetAfter
+			healthy = received && y.clock.Now().Sub(start) >= y.backoff.ResetAfter
 			if c := context.Cause(sctx); errors.Is(c, errStalled) {
 				return healthy, c
 			}
 			return healthy, err
 		}
 		now := y.clock.Now()
+		received = true
 		lastRecv.Store(now.UnixNano())
 		kind, slot, scanErr := scanKindSlot(f.b)
 		if scanErr != nil {
@@ -340,11 +343,27 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 		}
 		if slot > st.maxDelivered {
 			st.maxDelivered = slot
-			if slot > y.cfg.DedupSlots {
-				st.dedup.prune(slot - y.cfg.DedupSlots)
-			}
+			st.dedup.prune(y.dedupCutoff(slot))
 		}
 	}
+}
+
+// dedupCutoff is the lowest slot whose keys must be kept: a reconnect resumes at the resume slot, so
+// nothing below it is replayed; and no more than DedupSlots slots are kept in any case.
+func (y *Yellowstone) dedupCutoff(maxDelivered uint64) uint64 {
+	cutoff := uint64(0)
+	if maxDelivered > y.cfg.DedupSlots {
+		cutoff = maxDelivered - y.cfg.DedupSlots
+	}
+	resume := maxDelivered
+	if y.cfg.ResumeSlot != nil {
+		r, ok := y.cfg.ResumeSlot()
+		if !ok {
+			return cutoff
+		}
+		resume = r
+	}
+	return max(cutoff, min(resume, maxDelivered))
 }
 
 func (y *Yellowstone) watchStall(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc, last *atomic.Int64) {

@@ -64,6 +64,7 @@ type Server struct {
 	applied   int
 	appliedCh chan struct{} // closed and replaced whenever applied grows
 	dropAfter int64         // -1: off
+	dropEvery bool          // dropAfter stays armed after firing
 	drops     int
 	stalled   chan struct{} // non-nil while stalled; closed by Resume
 	refuse    *status.Status
@@ -153,7 +154,9 @@ func (ts *Server) beforeSend(ctx context.Context, sent uint64) error {
 	stall := ts.stalled
 	drop := ts.dropAfter >= 0 && sent >= uint64(ts.dropAfter)
 	if drop {
-		ts.dropAfter = -1
+		if !ts.dropEvery {
+			ts.dropAfter = -1
+		}
 		ts.drops++
 	}
 	ts.mu.Unlock()
@@ -226,9 +229,20 @@ func (ts *Server) Requests() []Request {
 // (pings included) is closed with UNAVAILABLE instead.
 func (ts *Server) DropAfter(n int) {
 	ts.mu.Lock()
-	ts.dropAfter = int64(n)
+	ts.dropAfter, ts.dropEvery = int64(n), false
 	ts.mu.Unlock()
 }
+
+// DropEvery closes every stream with UNAVAILABLE when it is about to send its (n+1)-th message,
+// until DropAfter or StopDropping is called; n < 0 stops dropping.
+func (ts *Server) DropEvery(n int) {
+	ts.mu.Lock()
+	ts.dropAfter, ts.dropEvery = int64(n), n >= 0
+	ts.mu.Unlock()
+}
+
+// StopDropping disarms DropAfter and DropEvery.
+func (ts *Server) StopDropping() { ts.DropEvery(-1) }
 
 // Drops returns how many injected disconnects fired.
 func (ts *Server) Drops() int {
