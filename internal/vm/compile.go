@@ -690,7 +690,13 @@ func (c *compiler) source(src stack.MappingSource, ixDef *idl.InstructionDef) (b
 	case *stack.WholeSource:
 		c.emit(OpLoadWhole, rVal, 0, 0)
 	case *stack.AsCapture:
-		c.emit(OpLoadWhole, rObj, 0, 0)
+		copyWhole := uint32(0)
+		for _, ft := range s.SortedFieldTransforms() {
+			if ft.Transform != stack.TransformNone {
+				copyWhole = 1
+			}
+		}
+		c.emit(OpLoadWhole, rObj, 0, copyWhole)
 		for _, ft := range s.SortedFieldTransforms() {
 			if ft.Transform == stack.TransformNone {
 				continue

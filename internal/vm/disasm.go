@@ -126,8 +126,12 @@ func (p *Program) operands(h *Handler, in Instr) string {
 			s += " default " + p.constText(in.C-1)
 		}
 		return s
-	case OpLoadAddress, OpLoadWhole, OpLoadResolved, OpNewObject, OpAbortIfNullKey, OpReadState,
-		OpWriteState, OpEmit:
+	case OpLoadAddress, OpLoadResolved, OpNewObject, OpAbortIfNullKey, OpReadState, OpWriteState, OpEmit:
+		return reg(in.A)
+	case OpLoadWhole:
+		if in.C == 1 {
+			return reg(in.A) + ", copy"
+		}
 		return reg(in.A)
 	case OpLoadIxAccount:
 		name := ""

@@ -19,7 +19,8 @@ const (
 	OpLoadAddress
 	// OpLoadIxAccount: rA = the address (base58) of the instruction's account at position B.
 	OpLoadIxAccount
-	// OpLoadWhole: rA = a copy of the whole event without its __* keys.
+	// OpLoadWhole: rA = the whole event without its __* keys; a private copy when C is 1 (it will be
+	// changed in place).
 	OpLoadWhole
 	// OpLoadContext: rA = update-context field B (see contextField).
 	OpLoadContext

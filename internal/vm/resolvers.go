@@ -164,8 +164,13 @@ func (m *Machine) slotHash(slot uint64) ([32]byte, bool) {
 	if h, ok := m.hashes.m[slot]; ok {
 		return h, true
 	}
+	// Ask the resolvers at most once per slot of the stream for the same missing hash.
+	if m.hashMiss.ok && m.hashMiss.slot == slot && m.hashMiss.at == m.maxSlot && m.hashMiss.gen == m.answerGen {
+		return [32]byte{}, false
+	}
 	ans, ok := m.answer(ResolveSlotHash, strconv.FormatUint(slot, 10))
 	if !ok {
+		m.hashMiss = missMemo{slot: slot, at: m.maxSlot, gen: m.answerGen, ok: true}
 		return [32]byte{}, false
 	}
 	s, _ := ans.(string)
@@ -296,4 +301,11 @@ func optionalU8(v any) (uint8, bool) {
 		return 0, false
 	}
 	return uint8(u), true
+}
+
+// missMemo remembers the last slot hash that could not be found, until the stream moves on or an
+// answer is delivered.
+type missMemo struct {
+	slot, at, gen uint64
+	ok            bool
 }

@@ -560,6 +560,7 @@ type dirtyEntry struct {
 	text     string
 	isAppend bool
 	appended []any
+	value    any // the current value, filled when the patch is built
 }
 
 func (m *Machine) markDirty(segs []string, text string) {
@@ -775,45 +776,52 @@ func (m *Machine) emit(handler string) {
 // current value (skipped when missing); appended paths carry the appended items.
 func (m *Machine) buildPatch() ([]byte, []string) {
 	d := m.dirty
-	// Sort by segments.
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && segsLess(d[j].segs, d[j-1].segs); j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
-	}
-	// Drop entries under another entry, and replaced entries whose value is gone.
-	kept := d[:0]
+	order := m.order[:0]
 	for i := range d {
-		if len(kept) > 0 && isPrefix(kept[len(kept)-1].segs, d[i].segs) {
-			continue
-		}
 		if !d[i].isAppend {
-			if _, ok := getPath(m.state, d[i].segs); !ok {
+			v, ok := getPath(m.state, d[i].segs)
+			if !ok {
 				continue
 			}
+			d[i].value = v
 		}
-		kept = append(kept, d[i])
+		order = append(order, int32(i))
 	}
-	m.dirty = kept
+	// Sort by segments (insertion sort of indexes: patches are small).
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && segsLess(d[order[j]].segs, d[order[j-1]].segs); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	// Drop entries under another entry.
+	kept := order[:0]
+	for _, i := range order {
+		if len(kept) > 0 && isPrefix(d[kept[len(kept)-1]].segs, d[i].segs) {
+			continue
+		}
+		kept = append(kept, i)
+	}
+	m.order = kept
 	if len(kept) == 0 {
 		return nil, nil
 	}
 	var appends []string
-	for i := range kept {
-		if kept[i].isAppend {
-			appends = append(appends, kept[i].text)
+	for _, i := range kept {
+		if d[i].isAppend {
+			appends = append(appends, d[i].text)
 		}
 	}
 	m.buf = m.writeGroup(m.buf[:0], kept, 0)
 	return bytes.Clone(m.buf), appends
 }
 
-func (m *Machine) writeGroup(b []byte, es []dirtyEntry, d int) []byte {
+func (m *Machine) writeGroup(b []byte, es []int32, depth int) []byte {
+	d := m.dirty
 	b = append(b, '{')
 	for i := 0; i < len(es); {
-		seg := es[i].segs[d]
+		seg := d[es[i]].segs[depth]
 		j := i + 1
-		for j < len(es) && es[j].segs[d] == seg {
+		for j < len(es) && d[es[j]].segs[depth] == seg {
 			j++
 		}
 		if i > 0 {
@@ -821,15 +829,14 @@ func (m *Machine) writeGroup(b []byte, es []dirtyEntry, d int) []byte {
 		}
 		b = appendString(b, seg)
 		b = append(b, ':')
-		if len(es[i].segs) == d+1 {
-			if es[i].isAppend {
-				b = appendJSON(b, es[i].appended)
+		if e := &d[es[i]]; len(e.segs) == depth+1 {
+			if e.isAppend {
+				b = appendJSON(b, e.appended)
 			} else {
-				v, _ := getPath(m.state, es[i].segs)
-				b = appendJSON(b, v)
+				b = appendJSON(b, e.value)
 			}
 		} else {
-			b = m.writeGroup(b, es[i:j], d+1)
+			b = m.writeGroup(b, es[i:j], depth+1)
 		}
 		i = j
 	}
@@ -1253,6 +1260,12 @@ func (m *Machine) resolveNow(spec *resolverSpec) bool {
 	if spec.SetOnce && extractsSet(spec, m.state) {
 		return true
 	}
+	// A row that asked and got no answer asks again once the stream moves to a new slot (or an
+	// answer arrives), not on every update.
+	wt := waitTarget{entity: m.ent.StateID, key: m.stateKey, spec: spec}
+	if at, ok := m.asked[wt]; ok && at == m.maxSlot<<8|m.answerGen&0xff {
+		return true
+	}
 	in, ok := resolverInput(spec, m.state)
 	if !ok {
 		return false
@@ -1261,7 +1274,11 @@ func (m *Machine) resolveNow(spec *resolverSpec) bool {
 		m.applyExtracts(spec, ans)
 		return true
 	}
-	m.wait(spec.Kind, in, waitTarget{entity: m.ent.StateID, key: m.stateKey, spec: spec})
+	m.wait(spec.Kind, in, wt)
+	if len(m.asked) >= maxWaiting {
+		clear(m.asked)
+	}
+	m.asked[wt] = m.maxSlot<<8 | m.answerGen&0xff
 	return true
 }
 
@@ -1307,6 +1324,7 @@ func (m *Machine) Deliver(kind ResolverKind, k string, answer []byte) ([]event.M
 	}
 	ck := string(kind) + "\x00" + k
 	m.answers.Add(ck, v)
+	m.answerGen++
 	if kind == ResolveBlockTime {
 		m.tsKnown = false
 	}

@@ -177,6 +177,11 @@ type Machine struct {
 	waitKeys []string
 	sched    scheduler
 	hashes   slotHashes
+	hashMiss missMemo
+	// answerGen counts answers delivered or slot-hash updates; memos of misses are only valid
+	// within one generation.
+	answerGen uint64
+	asked     map[waitTarget]uint64 // question of a row → the stream slot it was last asked at
 
 	tsSlot  uint64
 	tsVal   any
@@ -193,6 +198,7 @@ type Machine struct {
 	stateKey    key
 	stateNew    bool
 	dirty       []dirtyEntry
+	order       []int32 // patch-building scratch
 	undo        []undoEntry
 	pdaMiss     string
 	lookupMiss  string
@@ -223,7 +229,8 @@ func NewMachine(p *Program, cfg *Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{p: p, cfg: c, log: c.Logger, byID: map[solana.Pubkey]*ProgramInfo{}, deferred: map[deferKey][]*deferredOp{}, waiting: map[string]*waiting{}}
+	m := &Machine{p: p, cfg: c, log: c.Logger, byID: map[solana.Pubkey]*ProgramInfo{}, deferred: map[deferKey][]*deferredOp{},
+		waiting: map[string]*waiting{}, asked: map[waitTarget]uint64{}}
 	for _, info := range p.Programs {
 		m.byID[info.ID] = info
 	}
@@ -315,6 +322,7 @@ func (m *Machine) account(ev *event.Event) {
 	}
 	if a.Pubkey == SlotHashesSysvar {
 		m.hashes.ingest(a.Data)
+		m.answerGen++
 		m.stats.SlotHashUpdates++
 		return
 	}
@@ -569,7 +577,11 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		case OpLoadIxAccount:
 			regs[in.A] = ec.ixAccount(int(in.B))
 		case OpLoadWhole:
-			regs[in.A] = m.wholeEvent(ec)
+			if ec.isAccount && in.C == 0 {
+				regs[in.A] = ec.root // decoded fields never carry __* keys, and nothing changes them
+			} else {
+				regs[in.A] = m.wholeEvent(ec)
+			}
 		case OpLoadContext:
 			regs[in.A] = m.contextValue(ec, contextField(in.B))
 		case OpLoadConst:
