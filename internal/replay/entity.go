@@ -3,10 +3,10 @@ package replay
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,54 +14,76 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/pipeline"
 )
 
+// DefaultMaxArrayLength caps arrays extended through append paths, as the server's entity cache does.
+const DefaultMaxArrayLength = 100
+
+// Change is one mutation of an entity, with the archive update that produced it.
+type Change struct {
+	// UpdateSeq is the archive sequence number of the update that produced the mutation.
+	UpdateSeq uint64 `json:"update_seq"`
+	Line
+}
+
 // EntityState is an entity's state as of a slot, rebuilt from the mutations that touched it.
 type EntityState struct {
 	Entity string          `json:"entity"`
 	Key    json.RawMessage `json:"key"`
-	// AtSlot is the slot asked for (0 = end of the recording); LastSlot the slot of the last
-	// mutation applied.
-	AtSlot   uint64         `json:"at_slot"`
-	LastSlot uint64         `json:"last_slot"`
-	State    map[string]any `json:"state"`
-	// History lists every mutation of the entity up to AtSlot, oldest first.
-	History []Line `json:"history,omitempty"`
-	// FromGolden tells whether the golden's entity index answered (no VM run was needed).
+	// AtSlot is the slot asked for (0 = end of the recording).
+	AtSlot uint64 `json:"at_slot"`
+	// FirstSlot and LastSlot are the slots of the first and of the last mutation applied; Mutations
+	// counts them.
+	FirstSlot uint64 `json:"first_slot"`
+	LastSlot  uint64 `json:"last_slot"`
+	Mutations int    `json:"mutations"`
+	// State is the merged state.
+	State map[string]any `json:"state"`
+	// History lists every mutation of the entity up to AtSlot, oldest first (EntityOptions.History).
+	History []Change `json:"history,omitempty"`
+	// FromGolden tells whether a golden's entity index answered (no VM run was needed).
 	FromGolden bool `json:"from_golden"`
+	// Updates is the number of archive updates replayed (slow path only).
+	Updates uint64 `json:"updates_replayed,omitempty"`
 }
 
-// KeyCandidates returns the JSON forms a key typed on the command line may have: a number and a
-// string for digits, a string otherwise, or the JSON itself when it is JSON.
+// KeyCandidates returns the JSON forms a key typed on the command line may have: the text itself
+// when it is a JSON string, array or object; otherwise a JSON number (when it parses as one) and a
+// JSON string.
 func KeyCandidates(key string) [][]byte {
-	var out [][]byte
-	if json.Valid([]byte(key)) && (strings.HasPrefix(key, `"`) || strings.HasPrefix(key, "[") || strings.HasPrefix(key, "{")) {
-		return [][]byte{[]byte(key)}
+	t := strings.TrimSpace(key)
+	if json.Valid([]byte(t)) && (strings.HasPrefix(t, `"`) || strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{")) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, []byte(t)) == nil {
+			return [][]byte{buf.Bytes()}
+		}
 	}
+	var out [][]byte
 	var n json.Number
-	if err := json.Unmarshal([]byte(key), &n); err == nil {
+	if err := json.Unmarshal([]byte(t), &n); err == nil {
 		out = append(out, []byte(n.String()))
 	}
 	q, _ := json.Marshal(key)
 	return append(out, q)
 }
 
-// MergePatch merges a mutation's patch into state: objects merge recursively, arrays at the dotted
-// paths listed in appendPaths are extended, every other value replaces the old one.
-func MergePatch(state map[string]any, patch json.RawMessage, appendPaths []string) error {
-	var p map[string]any
+// MergePatch merges a mutation's patch into state with the clients' rules: objects merge
+// recursively, arrays at the dotted paths listed in appendPaths are extended (and capped to the
+// newest maxArray items; 0 or less is no cap), every other value replaces the old one, null included.
+// Numbers are kept as json.Number, so no precision is lost.
+func MergePatch(state map[string]any, patch json.RawMessage, appendPaths []string, maxArray int) error {
 	d := json.NewDecoder(bytes.NewReader(patch))
 	d.UseNumber()
+	var p map[string]any
 	if err := d.Decode(&p); err != nil {
 		return fmt.Errorf("patch: %w", err)
 	}
-	app := map[string]bool{}
-	for _, a := range appendPaths {
-		app[a] = true
+	if p == nil {
+		return fmt.Errorf("patch: not an object: %s", patch)
 	}
-	mergeInto(state, p, "", app)
+	mergeInto(state, p, "", appendPaths, maxArray)
 	return nil
 }
 
-func mergeInto(dst, src map[string]any, prefix string, app map[string]bool) {
+func mergeInto(dst, src map[string]any, prefix string, app []string, maxArray int) {
 	for k, v := range src {
 		path := k
 		if prefix != "" {
@@ -70,149 +92,262 @@ func mergeInto(dst, src map[string]any, prefix string, app map[string]bool) {
 		switch sv := v.(type) {
 		case map[string]any:
 			if dv, ok := dst[k].(map[string]any); ok {
-				mergeInto(dv, sv, path, app)
+				mergeInto(dv, sv, path, app, maxArray)
 				continue
 			}
 			nm := map[string]any{}
-			mergeInto(nm, sv, path, app)
+			mergeInto(nm, sv, path, app, maxArray)
 			dst[k] = nm
+			continue
 		case []any:
-			if dv, ok := dst[k].([]any); ok && app[path] {
-				dst[k] = append(dv, sv...)
+			if slices.Contains(app, path) {
+				dv, _ := dst[k].([]any)
+				out := append(append(make([]any, 0, len(dv)+len(sv)), dv...), sv...)
+				if maxArray > 0 && len(out) > maxArray {
+					out = out[len(out)-maxArray:]
+				}
+				dst[k] = out
 				continue
 			}
-			dst[k] = sv
-		default:
-			dst[k] = v
 		}
+		dst[k] = v
 	}
 }
 
 // EntityOptions select the entity and the slot.
 type EntityOptions struct {
 	Entity string
-	Key    string
-	// AtSlot is the slot to rebuild the state at; 0 means the end of the recording.
+	// Key is the key as typed: JSON, a number or a plain string (see KeyCandidates).
+	Key string
+	// AtSlot is the slot to rebuild the state at (mutations of updates of slots ≤ AtSlot); 0 means
+	// the end of the recording.
 	AtSlot uint64
 	// History keeps every mutation in the result.
 	History bool
+	// MaxArrayLength caps appended arrays; 0 means DefaultMaxArrayLength, negative means no cap.
+	MaxArrayLength int
+}
+
+func (o EntityOptions) maxArray() int {
+	if o.MaxArrayLength == 0 {
+		return DefaultMaxArrayLength
+	}
+	return o.MaxArrayLength
+}
+
+func (st *EntityState) apply(updateSeq uint64, l Line, opts EntityOptions) error {
+	if err := MergePatch(st.State, l.Patch, l.Append, opts.maxArray()); err != nil {
+		return fmt.Errorf("update %d: %w", updateSeq, err)
+	}
+	if st.Mutations == 0 {
+		st.FirstSlot = l.Slot
+	}
+	st.Mutations++
+	st.LastSlot = l.Slot
+	if opts.History {
+		st.History = append(st.History, Change{UpdateSeq: updateSeq, Line: l})
+	}
+	return nil
+}
+
+// Covers tells whether the golden can answer an entity query at atSlot (0 = end) for an archive
+// whose last update is archiveLastSeq: it must have been computed from the start of the archive,
+// and cover every update of slots ≤ atSlot.
+func (g *Golden) Covers(ctx context.Context, atSlot, archiveLastSeq uint64) (bool, error) {
+	in := g.Info
+	if !in.Full() {
+		return false, nil
+	}
+	if atSlot == 0 {
+		return in.ToSlot == 0 && in.LastSeq >= archiveLastSeq, nil
+	}
+	if in.ToSlot != 0 && atSlot > in.ToSlot {
+		return false, nil
+	}
+	hi, err := lastSeqAtOrBefore(ctx, g.a, atSlot)
+	if err != nil {
+		return false, err
+	}
+	return hi <= in.LastSeq, nil
+}
+
+// lastSeqAtOrBefore returns the highest sequence number of an update of a slot ≤ slot.
+func lastSeqAtOrBefore(ctx context.Context, a *archive.Archive, slot uint64) (uint64, error) {
+	var hi uint64
+	err := a.Slots(ctx, 0, slot, func(si archive.SlotInfo) error {
+		hi = max(hi, si.LastSeq)
+		return nil
+	})
+	return hi, err
 }
 
 // EntityFromGolden rebuilds an entity from a golden's entity index: only the records that touched
-// the entity are read. Unknown entities and keys give an ErrUnknownEntity error listing what exists.
+// the entity are read, and only its own lines in them are decoded. Unknown entities and keys give an
+// ErrUnknownEntity error listing what exists; an entity whose first mutation comes after AtSlot
+// gives ErrNotYet.
 func EntityFromGolden(ctx context.Context, g *Golden, opts EntityOptions) (*EntityState, error) {
-	bucket := goldenBucket(g.Info.StackHash, "entities")
-	var key []byte
-	var seqs []uint64
+	st := &EntityState{Entity: opts.Entity, AtSlot: opts.AtSlot, State: map[string]any{}, FromGolden: true}
+	type hit struct {
+		seq   uint64
+		spans []span
+	}
+	var hits []hit
+	var firstSlot uint64
 	for _, cand := range KeyCandidates(opts.Key) {
-		prefix := append(append(append([]byte(opts.Entity), 0), cand...), 0)
+		prefix := appendIndexPrefix(nil, opts.Entity, cand)
 		end := append(bytes.Clone(prefix[:len(prefix)-1]), 1)
-		err := g.a.ForEach(ctx, bucket, prefix, end, func(k, _ []byte) error {
-			seqs = append(seqs, binary.BigEndian.Uint64(k[len(k)-8:]))
+		err := g.a.ForEach(ctx, g.n.entities, prefix, end, func(k, v []byte) error {
+			_, _, seq, ok := parseIndexKey(k)
+			if !ok {
+				return fmt.Errorf("%w: entity index key %q", ErrCorruptGolden, k)
+			}
+			if g.Info.LastSeq != 0 && seq > g.Info.LastSeq {
+				return nil // written after the golden's info: not covered
+			}
+			sp, err := decodeSpans(v)
+			if err != nil {
+				return err
+			}
+			hits = append(hits, hit{seq, sp})
 			return nil
 		})
 		if err != nil && !errors.Is(err, archive.ErrNotFound) {
 			return nil, err
 		}
-		if len(seqs) > 0 {
-			key = cand
+		if len(hits) > 0 {
+			st.Key = cand
 			break
 		}
 	}
-	if len(seqs) == 0 {
+	if len(hits) == 0 {
 		return nil, g.unknown(ctx, opts.Entity)
 	}
-	st := &EntityState{Entity: opts.Entity, Key: key, AtSlot: opts.AtSlot, State: map[string]any{}, FromGolden: true}
-	for _, seq := range seqs {
-		v, err := g.a.GetKV(goldenBucket(g.Info.StackHash, "records"), seqKey(seq))
+	for _, h := range hits {
+		r, err := g.Record(h.seq)
 		if err != nil {
-			return nil, fmt.Errorf("golden record %d: %w", seq, err)
+			return nil, fmt.Errorf("golden record %d: %w", h.seq, err)
 		}
-		r, err := decodeRecord(seq, v)
-		if err != nil {
-			return nil, err
+		if firstSlot == 0 || r.Slot < firstSlot {
+			firstSlot = r.Slot
 		}
 		if opts.AtSlot != 0 && r.Slot > opts.AtSlot {
 			continue
 		}
-		lines, err := ParseLines(r.Lines)
-		if err != nil {
-			return nil, err
+		for _, s := range h.spans {
+			if uint64(s.off)+uint64(s.n) > uint64(len(r.Lines)) {
+				return nil, fmt.Errorf("%w: entity index points past record %d", ErrCorruptGolden, h.seq)
+			}
+			var l Line
+			if err := json.Unmarshal(r.Lines[s.off:s.off+s.n], &l); err != nil {
+				return nil, fmt.Errorf("%w: record %d: %v", ErrCorruptGolden, h.seq, err)
+			}
+			if err := st.apply(h.seq, l, opts); err != nil {
+				return nil, err
+			}
 		}
-		if err := st.apply(lines, opts.History); err != nil {
-			return nil, err
-		}
+	}
+	if st.Mutations == 0 {
+		return nil, fmt.Errorf("%w: %s %s has no mutation at or before slot %d (its first is at slot %d)",
+			ErrNotYet, opts.Entity, st.Key, opts.AtSlot, firstSlot)
 	}
 	return st, nil
 }
 
-func (st *EntityState) apply(lines []Line, history bool) error {
-	for _, l := range lines {
-		if l.Entity != st.Entity || !bytes.Equal(l.Key, st.Key) {
-			continue
-		}
-		if err := MergePatch(st.State, l.Patch, l.Append); err != nil {
+// maxListed bounds the keys an unknown-key error lists.
+const maxListed = 20
+
+// unknown builds the error for an entity or key the golden never saw, listing what exists. It skips
+// through the index (one seek per distinct entity or key), so it stays cheap on large goldens.
+func (g *Golden) unknown(ctx context.Context, entity string) error {
+	var entities []string
+	var from []byte
+	for {
+		var name string
+		err := g.a.ForEach(ctx, g.n.entities, from, nil, func(k, _ []byte) error {
+			e, _, _, ok := parseIndexKey(k)
+			if !ok {
+				return fmt.Errorf("%w: entity index key %q", ErrCorruptGolden, k)
+			}
+			name = e
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) && !errors.Is(err, archive.ErrNotFound) {
 			return err
 		}
-		st.LastSlot = l.Slot
-		if history {
-			st.History = append(st.History, l)
+		if name == "" {
+			break
 		}
+		entities = append(entities, name)
+		from = append([]byte(name), 1)
 	}
-	return nil
-}
-
-// unknown builds the error for an entity or key the golden never saw, listing what exists.
-func (g *Golden) unknown(ctx context.Context, entity string) error {
-	bucket := goldenBucket(g.Info.StackHash, "entities")
-	entities := map[string]bool{}
+	if !slices.Contains(entities, entity) {
+		return unknownEntityError(entity, entities)
+	}
 	var keys []string
-	seen := map[string]bool{}
-	err := g.a.ForEach(ctx, bucket, nil, nil, func(k, _ []byte) error {
-		parts := bytes.SplitN(k, []byte{0}, 2)
-		name := string(parts[0])
-		entities[name] = true
-		if name == entity && len(parts) == 2 && len(keys) < 20 {
-			kk := string(parts[1][:len(parts[1])-9])
-			if !seen[kk] {
-				seen[kk] = true
-				keys = append(keys, kk)
+	from = append([]byte(entity), 0)
+	end := append([]byte(entity), 1)
+	for len(keys) < maxListed {
+		var key []byte
+		err := g.a.ForEach(ctx, g.n.entities, from, end, func(k, _ []byte) error {
+			_, kk, _, ok := parseIndexKey(k)
+			if !ok {
+				return fmt.Errorf("%w: entity index key %q", ErrCorruptGolden, k)
 			}
+			key = kk
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) && !errors.Is(err, archive.ErrNotFound) {
+			return err
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, archive.ErrNotFound) {
-		return err
-	}
-	if !entities[entity] {
-		names := make([]string, 0, len(entities))
-		for n := range entities {
-			names = append(names, n)
+		if key == nil {
+			break
 		}
-		sort.Strings(names)
-		return fmt.Errorf("%w %q; entities with mutations: %s", ErrUnknownEntity, entity, strings.Join(names, ", "))
+		keys = append(keys, string(key))
+		from = append(appendIndexPrefix(nil, entity, key)[:len(entity)+1+len(key)], 1)
 	}
-	return fmt.Errorf("%w: %s has no key like that; some keys: %s", ErrUnknownEntity, entity, strings.Join(keys, ", "))
+	return unknownKeyError(entity, keys, 0)
 }
 
-// EntityByReplay rebuilds an entity by running the archive through the stack up to AtSlot. It is
-// the slow path, used when the archive has no golden for the stack.
+func unknownEntityError(entity string, entities []string) error {
+	sort.Strings(entities)
+	if len(entities) == 0 {
+		return fmt.Errorf("%w %q: the run produced no mutations at all", ErrUnknownEntity, entity)
+	}
+	return fmt.Errorf("%w %q; entities with mutations: %s", ErrUnknownEntity, entity, strings.Join(entities, ", "))
+}
+
+func unknownKeyError(entity string, keys []string, atSlot uint64) error {
+	more := ""
+	if len(keys) >= maxListed {
+		more = ", ..."
+	}
+	when := ""
+	if atSlot != 0 {
+		when = fmt.Sprintf(" at or before slot %d", atSlot)
+	}
+	return fmt.Errorf("%w: %s has no such key%s; keys include: %s%s", ErrUnknownEntity, entity, when,
+		strings.Join(keys, ", "), more)
+}
+
+// EntityByReplay rebuilds an entity by running the archive through the stack from the start up to
+// the last update of a slot ≤ AtSlot, applying the entity's mutations from updates of slots ≤ AtSlot.
+// It is the slow path, for archives without a golden of the stack; it gives the same state as
+// EntityFromGolden. ro's slot range, ToSeq, Out and WriteGolden are set here.
 func EntityByReplay(ctx context.Context, a *archive.Archive, ro Options, opts EntityOptions) (*EntityState, error) {
 	cands := KeyCandidates(opts.Key)
 	st := &EntityState{Entity: opts.Entity, AtSlot: opts.AtSlot, State: map[string]any{}}
-	entities := map[string]bool{}
-	keys := map[string]bool{}
+	var entities []string
+	var keys []string
+	var firstSlot uint64
 	var buf []byte
 	sink := pipeline.SinkFunc(func(b pipeline.Batch) error {
-		buf = buf[:0]
 		for i := range b.Mutations {
 			m := &b.Mutations[i]
-			entities[m.Export] = true
+			if !slices.Contains(entities, m.Export) {
+				entities = append(entities, m.Export)
+			}
 			if m.Export != opts.Entity {
 				continue
-			}
-			if len(keys) < 20 {
-				keys[string(m.Key)] = true
 			}
 			if st.Key == nil {
 				for _, c := range cands {
@@ -220,41 +355,60 @@ func EntityByReplay(ctx context.Context, a *archive.Archive, ro Options, opts En
 						st.Key = bytes.Clone(c)
 					}
 				}
+				if st.Key == nil {
+					if len(keys) < maxListed && !slices.Contains(keys, string(m.Key)) {
+						keys = append(keys, string(m.Key))
+					}
+					continue
+				}
 			}
-			if st.Key != nil && bytes.Equal(st.Key, m.Key) {
-				buf = AppendLine(buf, m)
+			if !bytes.Equal(st.Key, m.Key) {
+				continue
+			}
+			if firstSlot == 0 {
+				firstSlot = b.Slot
+			}
+			if opts.AtSlot != 0 && b.Slot > opts.AtSlot {
+				continue
+			}
+			buf = AppendLine(buf[:0], m)
+			var l Line
+			if err := json.Unmarshal(buf, &l); err != nil {
+				return err
+			}
+			if err := st.apply(b.Seq, l, opts); err != nil {
+				return err
 			}
 		}
-		if len(buf) == 0 {
-			return nil
-		}
-		lines, err := ParseLines(buf)
-		if err != nil {
-			return err
-		}
-		return st.apply(lines, opts.History)
+		return nil
 	})
 	ro.Out, ro.WriteGolden = nil, false
-	ro.ToSlot = opts.AtSlot
+	ro.FromSlot, ro.ToSlot, ro.ToSeq = 0, 0, 0
+	if opts.AtSlot != 0 {
+		hi, err := lastSeqAtOrBefore(ctx, a, opts.AtSlot)
+		if err != nil {
+			return nil, err
+		}
+		if hi == 0 {
+			return nil, fmt.Errorf("%w: the archive has no update at or before slot %d", ErrNotYet, opts.AtSlot)
+		}
+		ro.ToSeq = hi
+	}
 	ro.Sinks = append(append([]pipeline.Sink(nil), ro.Sinks...), sink)
-	if _, err := Run(ctx, a, ro); err != nil {
+	res, err := Run(ctx, a, ro)
+	if err != nil {
 		return nil, err
 	}
+	st.Updates = res.Updates
 	if st.Key == nil {
-		if !entities[opts.Entity] {
-			names := make([]string, 0, len(entities))
-			for n := range entities {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, fmt.Errorf("%w %q; entities with mutations: %s", ErrUnknownEntity, opts.Entity, strings.Join(names, ", "))
+		if !slices.Contains(entities, opts.Entity) {
+			return nil, unknownEntityError(opts.Entity, entities)
 		}
-		ks := make([]string, 0, len(keys))
-		for k := range keys {
-			ks = append(ks, k)
-		}
-		sort.Strings(ks)
-		return nil, fmt.Errorf("%w: %s has no key like that; some keys: %s", ErrUnknownEntity, opts.Entity, strings.Join(ks, ", "))
+		return nil, unknownKeyError(opts.Entity, keys, opts.AtSlot)
+	}
+	if st.Mutations == 0 {
+		return nil, fmt.Errorf("%w: %s %s has no mutation at or before slot %d (its first is at slot %d)",
+			ErrNotYet, opts.Entity, st.Key, opts.AtSlot, firstSlot)
 	}
 	return st, nil
 }

@@ -9,30 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"sort"
-	"strings"
 
 	"github.com/hyperstack-go/hyperstack/internal/archive"
 	"github.com/hyperstack-go/hyperstack/internal/buildinfo"
+	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/pipeline"
 )
-
-var (
-	// ErrNoGoldens is returned when the archive holds no golden at all.
-	ErrNoGoldens = errors.New("archive has no goldens")
-	// ErrUnknownEntity is returned when an entity or key has no mutations in a golden.
-	ErrUnknownEntity = errors.New("no such entity")
-)
-
-// NoGoldenError is returned when the archive has goldens, but none for the requested stack hash.
-type NoGoldenError struct {
-	Hash      string
-	Available []string
-}
-
-func (e *NoGoldenError) Error() string {
-	return fmt.Sprintf("no golden for stack hash %s; goldens exist for: %s", e.Hash, strings.Join(e.Available, ", "))
-}
 
 // Info describes a golden.
 type Info struct {
@@ -45,123 +29,291 @@ type Info struct {
 	Updates   uint64 `json:"updates"`
 	Records   uint64 `json:"records"`
 	Mutations uint64 `json:"mutations"`
-	// LastSeq is the sequence number of the last update covered.
+	// LastSeq is the sequence number of the last update covered: records after it are ignored.
 	LastSeq uint64 `json:"last_seq"`
-	// Digest is the final chain digest (hex).
+	// Digest is the chain digest after the last record (hex).
 	Digest  string `json:"digest"`
 	Version string `json:"hyperstack_version"`
 	// Live is true for goldens computed while recording.
 	Live bool `json:"live,omitempty"`
 }
 
-// Record is one golden record: the lines one update produced.
+// Full tells whether the golden was computed from the start of the archive (its VM state at every
+// update is the state of a full replay).
+func (i Info) Full() bool { return i.FromSlot == 0 }
+
+// Record is one golden record: the JSON lines one update produced.
 type Record struct {
-	Seq    uint64
-	Slot   uint64
+	// Seq and Slot are the archive update's sequence number and slot.
+	Seq  uint64
+	Slot uint64
+	// Digest is the chain digest after this record.
 	Digest [32]byte
 	Lines  []byte
 }
 
-func goldenBucket(hash, part string) string { return archive.NSGoldens + "/" + hash + "/" + part }
-func resolverBucket(hash string) string     { return archive.NSResolver + "/" + hash }
+// Bucket parts under goldens/<hash>.
+const (
+	partRecords  = "records"
+	partSlots    = "slots"
+	partEntities = "entities"
+	partInfo     = "info"
+)
 
 var infoKey = []byte("info")
 
+// names are the bucket paths of one stack hash's golden.
+type names struct {
+	records, slots, entities, info, resolver string
+}
+
+func namesOf(hash string) names {
+	g := archive.NSGoldens + "/" + hash + "/"
+	return names{
+		records:  g + partRecords,
+		slots:    g + partSlots,
+		entities: g + partEntities,
+		info:     g + partInfo,
+		resolver: archive.NSResolver + "/" + hash,
+	}
+}
+
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
-func chain(prev [32]byte, seq, slot uint64, lines []byte) [32]byte {
-	h := sha256.New()
-	h.Write(prev[:])
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], seq)
-	binary.BigEndian.PutUint64(b[8:], slot)
-	h.Write(b[:])
-	h.Write(lines)
+// chainer computes the digest chain: digest = sha256(previous digest ‖ seq ‖ slot ‖ lines), with the
+// sequence number and slot as 8-byte big-endian integers.
+type chainer struct {
+	h   hash.Hash
+	hdr [16]byte
+}
+
+func newChainer() *chainer { return &chainer{h: sha256.New()} }
+
+func (c *chainer) next(prev [32]byte, seq, slot uint64, lines []byte) [32]byte {
+	c.h.Reset()
+	c.h.Write(prev[:])
+	binary.BigEndian.PutUint64(c.hdr[:8], seq)
+	binary.BigEndian.PutUint64(c.hdr[8:], slot)
+	c.h.Write(c.hdr[:])
+	c.h.Write(lines)
 	var out [32]byte
-	copy(out[:], h.Sum(nil))
+	c.h.Sum(out[:0])
 	return out
 }
 
-func encodeRecord(r Record) []byte {
-	v := make([]byte, 0, 40+len(r.Lines))
-	v = append(v, r.Digest[:]...)
-	v = binary.BigEndian.AppendUint64(v, r.Slot)
-	return append(v, r.Lines...)
+// Record value layout: digest (32 bytes), slot (u64 BE), then the JSON lines.
+func appendRecordValue(dst []byte, digest [32]byte, slot uint64, lines []byte) []byte {
+	dst = append(dst, digest[:]...)
+	dst = binary.BigEndian.AppendUint64(dst, slot)
+	return append(dst, lines...)
 }
 
 func decodeRecord(seq uint64, v []byte) (Record, error) {
 	if len(v) < 40 {
-		return Record{}, fmt.Errorf("golden record %d: %d bytes, want at least 40", seq, len(v))
+		return Record{}, fmt.Errorf("%w: record %d has %d bytes, want at least 40", ErrCorruptGolden, seq, len(v))
 	}
 	r := Record{Seq: seq, Slot: binary.BigEndian.Uint64(v[32:40]), Lines: v[40:]}
 	copy(r.Digest[:], v[:32])
 	return r, nil
 }
 
-func entityIndexKey(entity string, key []byte, seq uint64) []byte {
-	k := make([]byte, 0, len(entity)+len(key)+10)
-	k = append(k, entity...)
-	k = append(k, 0)
-	k = append(k, key...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, seq)
+// Entity index key: entity name, 0x00, key JSON, 0x00, update seq (u64 BE). JSON text never holds a
+// raw 0x00, so the prefix entity\0key\0 selects exactly one entity key. The value lists the lines of
+// that entity key inside the record: (offset u32 BE, length u32 BE) pairs.
+func appendIndexPrefix(dst []byte, entity string, key []byte) []byte {
+	dst = append(dst, entity...)
+	dst = append(dst, 0)
+	dst = append(dst, key...)
+	return append(dst, 0)
 }
 
-// GoldenWriter is a pipeline sink that stores the run's output as the golden of a stack hash.
-// Records are buffered and written in batches, one archive transaction each.
+func parseIndexKey(k []byte) (entity string, key []byte, seq uint64, ok bool) {
+	i := bytes.IndexByte(k, 0)
+	if i < 0 || len(k) < i+1+1+8 || k[len(k)-9] != 0 {
+		return "", nil, 0, false
+	}
+	return string(k[:i]), k[i+1 : len(k)-9], binary.BigEndian.Uint64(k[len(k)-8:]), true
+}
+
+// span locates one line inside a record's lines.
+type span struct{ off, n uint32 }
+
+func decodeSpans(v []byte) ([]span, error) {
+	if len(v)%8 != 0 || len(v) == 0 {
+		return nil, fmt.Errorf("%w: entity index value of %d bytes", ErrCorruptGolden, len(v))
+	}
+	out := make([]span, len(v)/8)
+	for i := range out {
+		out[i] = span{binary.BigEndian.Uint32(v[i*8:]), binary.BigEndian.Uint32(v[i*8+4:])}
+	}
+	return out, nil
+}
+
+// group collects the lines of one entity key within a record.
+type group struct {
+	entity string
+	key    []byte
+	spans  []byte
+}
+
+// put is one pending key-value write; k and v index the writer's arena.
+type put struct {
+	bucket     *string
+	k0, k1, v1 int
+}
+
+// flushBytes is the buffered size that triggers a write in batch mode.
+const flushBytes = 8 << 20
+
+// GoldenWriter is a pipeline sink that stores a run's output as the golden of a stack hash. In batch
+// mode (replay --write-golden) records are buffered and written in large archive transactions. In live
+// mode (see Live) every write is queued on the recording's archive.Writer, so it commits atomically
+// with the update's batch or a later one.
 type GoldenWriter struct {
-	a       *archive.Archive
-	info    Info
-	prev    [32]byte
-	buf     []byte
-	pending []Record
-	size    int
+	a     *archive.Archive
+	w     *archive.Writer
+	n     names
+	info  Info
+	prev  [32]byte
+	chain *chainer
+
+	lines  []byte
+	groups []group
+	arena  []byte
+	puts   []put
+	scrat  []byte
+	infoB  []byte
+
 	answers map[string][]byte
+	err     error
 	closed  bool
 }
 
-// flushBytes is the buffered size that triggers a write.
-const flushBytes = 4 << 20
-
-// NewGoldenWriter replaces any golden of info.StackHash with a new, empty one.
+// NewGoldenWriter replaces any golden of info.StackHash (and its resolver answers) with a new, empty
+// one. Read the old answers first (Answers) if the run should reuse them.
 func NewGoldenWriter(a *archive.Archive, info Info) (*GoldenWriter, error) {
 	if info.StackHash == "" {
-		return nil, errors.New("golden needs a stack content hash")
+		return nil, ErrNoStackHash
 	}
 	info.Version = buildinfo.Version()
+	info.Updates, info.Records, info.Mutations, info.LastSeq, info.Digest = 0, 0, 0, 0, ""
+	n := namesOf(info.StackHash)
 	err := a.UpdateKV(func(tx *archive.KVTx) error {
-		if err := tx.DeleteBucket(archive.NSGoldens + "/" + info.StackHash); err != nil {
-			return err
+		for _, b := range []string{archive.NSGoldens + "/" + info.StackHash, n.resolver} {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, archive.ErrNotFound) {
+				return err
+			}
 		}
-		return tx.DeleteBucket(resolverBucket(info.StackHash))
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reset golden %s: %w", info.StackHash, err)
 	}
-	return &GoldenWriter{a: a, info: info, answers: map[string][]byte{}}, nil
+	return &GoldenWriter{a: a, n: n, info: info, chain: newChainer(), answers: map[string][]byte{}}, nil
 }
 
 // Apply implements pipeline.Sink.
 func (g *GoldenWriter) Apply(b pipeline.Batch) error {
-	start := len(g.buf)
-	for i := range b.Mutations {
-		g.buf = AppendLine(g.buf, &b.Mutations[i])
+	if g.err != nil {
+		return g.err
 	}
-	lines := g.buf[start:]
-	g.prev = chain(g.prev, b.Seq, b.Slot, lines)
-	g.pending = append(g.pending, Record{Seq: b.Seq, Slot: b.Slot, Digest: g.prev, Lines: lines})
-	g.size += len(lines) + 64
+	g.lines = g.lines[:0]
+	g.groups = g.groups[:0]
+	for i := range b.Mutations {
+		m := &b.Mutations[i]
+		off := len(g.lines)
+		g.lines = AppendLine(g.lines, m)
+		g.addSpan(m, off, len(g.lines)-off)
+	}
+	g.prev = g.chain.next(g.prev, b.Seq, b.Slot, g.lines)
 	g.info.Records++
 	g.info.Mutations += uint64(len(b.Mutations))
-	if g.size >= flushBytes {
+
+	g.scrat = appendRecordValue(g.scrat[:0], g.prev, b.Slot, g.lines)
+	if err := g.put(&g.n.records, seqKey(b.Seq), g.scrat); err != nil {
+		return err
+	}
+	if err := g.put(&g.n.slots, archive.SlotKey(b.Slot), g.prev[:]); err != nil {
+		return err
+	}
+	for i := range g.groups {
+		gr := &g.groups[i]
+		g.scrat = appendIndexPrefix(g.scrat[:0], gr.entity, gr.key)
+		g.scrat = binary.BigEndian.AppendUint64(g.scrat, b.Seq)
+		if err := g.put(&g.n.entities, g.scrat, gr.spans); err != nil {
+			return err
+		}
+	}
+	if g.w != nil {
+		// Live: the info moves with the records, so a crash leaves a golden whose info covers
+		// exactly the records committed with it.
+		if err := g.putInfo(); err != nil {
+			return err
+		}
+	} else if len(g.arena) >= flushBytes {
 		return g.flush()
 	}
 	return nil
 }
 
+func (g *GoldenWriter) addSpan(m *event.Mutation, off, n int) {
+	var gr *group
+	for i := range g.groups {
+		if g.groups[i].entity == m.Export && bytes.Equal(g.groups[i].key, m.Key) {
+			gr = &g.groups[i]
+			break
+		}
+	}
+	if gr == nil {
+		if len(g.groups) < cap(g.groups) {
+			g.groups = g.groups[:len(g.groups)+1] // reuse the spans buffer of an earlier record
+		} else {
+			g.groups = append(g.groups, group{})
+		}
+		gr = &g.groups[len(g.groups)-1]
+		gr.entity, gr.key, gr.spans = m.Export, m.Key, gr.spans[:0]
+	}
+	gr.spans = binary.BigEndian.AppendUint32(gr.spans, uint32(off))
+	gr.spans = binary.BigEndian.AppendUint32(gr.spans, uint32(n))
+}
+
+// put writes now (live) or buffers (batch). k and v are copied.
+func (g *GoldenWriter) put(bucket *string, k, v []byte) error {
+	if g.w != nil {
+		if err := g.w.AppendKV(*bucket, k, v); err != nil {
+			g.err = fmt.Errorf("queue golden record: %w", err)
+			return g.err
+		}
+		return nil
+	}
+	k0 := len(g.arena)
+	g.arena = append(g.arena, k...)
+	k1 := len(g.arena)
+	g.arena = append(g.arena, v...)
+	g.puts = append(g.puts, put{bucket: bucket, k0: k0, k1: k1, v1: len(g.arena)})
+	return nil
+}
+
+func (g *GoldenWriter) putInfo() error {
+	i := g.Info()
+	b, err := json.Marshal(i)
+	if err != nil {
+		return err
+	}
+	g.infoB = b
+	return g.put(&g.n.info, infoKey, b)
+}
+
 // OnResolve records a resolver answer the run used; wire it to vm.Config.OnResolve.
 func (g *GoldenWriter) OnResolve(kind, key string, answer []byte) {
-	g.answers[kind+"\x00"+key] = bytes.Clone(answer)
+	k := kind + "\x00" + key
+	if g.w != nil {
+		if err := g.w.AppendKV(g.n.resolver, []byte(k), answer); err != nil && g.err == nil {
+			g.err = fmt.Errorf("queue resolver answer: %w", err)
+		}
+		return
+	}
+	g.answers[k] = bytes.Clone(answer)
 }
 
 // Covered records how far the run went: the number of updates fed and the last sequence number.
@@ -169,61 +321,69 @@ func (g *GoldenWriter) Covered(updates, lastSeq uint64) {
 	g.info.Updates, g.info.LastSeq = updates, lastSeq
 }
 
+// live switches the writer to live mode: buffered writes are flushed first.
+func (g *GoldenWriter) live(w *archive.Writer) error {
+	if err := g.flush(); err != nil {
+		return err
+	}
+	g.w = w
+	return nil
+}
+
 func (g *GoldenWriter) flush() error {
-	if len(g.pending) == 0 && len(g.answers) == 0 {
+	if g.err != nil {
+		return g.err
+	}
+	if len(g.puts) == 0 && len(g.answers) == 0 {
 		return nil
 	}
-	recs := g.pending
-	answers := g.answers
+	// Keys in order per bucket: bbolt then touches each page once.
+	sort.SliceStable(g.puts, func(i, j int) bool {
+		pi, pj := g.puts[i], g.puts[j]
+		if pi.bucket != pj.bucket {
+			return *pi.bucket < *pj.bucket
+		}
+		return bytes.Compare(g.arena[pi.k0:pi.k1], g.arena[pj.k0:pj.k1]) < 0
+	})
 	err := g.a.UpdateKV(func(tx *archive.KVTx) error {
-		for _, r := range recs {
-			if err := tx.Put(goldenBucket(g.info.StackHash, "records"), seqKey(r.Seq), encodeRecord(r)); err != nil {
+		for _, p := range g.puts {
+			if err := tx.Put(*p.bucket, g.arena[p.k0:p.k1], g.arena[p.k1:p.v1]); err != nil {
 				return err
-			}
-			if err := tx.Put(goldenBucket(g.info.StackHash, "slots"), archive.SlotKey(r.Slot), r.Digest[:]); err != nil {
-				return err
-			}
-			ls, err := ParseLines(r.Lines)
-			if err != nil {
-				return err
-			}
-			for _, l := range ls {
-				if err := tx.Put(goldenBucket(g.info.StackHash, "entities"), entityIndexKey(l.Entity, l.Key, r.Seq), []byte{}); err != nil {
-					return err
-				}
 			}
 		}
-		for k, v := range answers {
-			if err := tx.Put(resolverBucket(g.info.StackHash), []byte(k), v); err != nil {
+		for k, v := range g.answers {
+			if err := tx.Put(g.n.resolver, []byte(k), v); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("write golden: %w", err)
+		g.err = fmt.Errorf("write golden: %w", err)
+		return g.err
 	}
-	g.pending, g.buf, g.size = g.pending[:0], g.buf[:0], 0
-	g.answers = map[string][]byte{}
+	g.puts, g.arena = g.puts[:0], g.arena[:0]
+	clear(g.answers)
 	return nil
 }
 
-// Close flushes what is buffered and writes the golden's info. It is idempotent.
+// Close flushes what is buffered and writes the golden's final info. It is idempotent. In live mode
+// the archive writer may already be closed: the info is written in its own transaction.
 func (g *GoldenWriter) Close() error {
 	if g.closed {
-		return nil
+		return g.err
 	}
+	g.closed = true
+	g.w = nil
 	if err := g.flush(); err != nil {
 		return err
 	}
-	g.closed = true
-	g.info.Digest = hex.EncodeToString(g.prev[:])
-	b, err := json.Marshal(g.info)
+	b, err := json.Marshal(g.Info())
 	if err != nil {
 		return err
 	}
 	return g.a.UpdateKV(func(tx *archive.KVTx) error {
-		return tx.Put(goldenBucket(g.info.StackHash, "info"), infoKey, b)
+		return tx.Put(g.n.info, infoKey, b)
 	})
 }
 
@@ -234,86 +394,128 @@ func (g *GoldenWriter) Info() Info {
 	return i
 }
 
-// GoldenHashes lists the stack hashes the archive has goldens for.
-func GoldenHashes(a *archive.Archive) ([]string, error) {
+// Goldens lists the complete goldens in the archive (those whose info was written), ordered by stack
+// hash.
+func Goldens(a *archive.Archive) ([]Info, error) {
 	hs, err := a.Buckets(archive.NSGoldens)
 	if errors.Is(err, archive.ErrNotFound) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
 	sort.Strings(hs)
-	return hs, err
+	var out []Info
+	for _, h := range hs {
+		in, err := readInfo(a, h)
+		if errors.Is(err, archive.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func readInfo(a *archive.Archive, hash string) (Info, error) {
+	var in Info
+	v, err := a.GetKV(namesOf(hash).info, infoKey)
+	if err != nil {
+		return in, err
+	}
+	if err := json.Unmarshal(v, &in); err != nil {
+		return in, fmt.Errorf("%w: golden %s info: %v", ErrCorruptGolden, hash, err)
+	}
+	return in, nil
 }
 
 // Golden is a stored golden, opened for reading.
 type Golden struct {
 	a    *archive.Archive
+	n    names
 	Info Info
 }
 
 // OpenGolden opens the golden of hash. It fails with ErrNoGoldens when the archive has none, and
-// with *NoGoldenError listing the available hashes when none is for hash.
+// with *NoGoldenError listing the available goldens when none is for hash.
 func OpenGolden(a *archive.Archive, hash string) (*Golden, error) {
-	hs, err := GoldenHashes(a)
-	if err != nil {
-		return nil, err
-	}
-	if len(hs) == 0 {
-		return nil, ErrNoGoldens
-	}
-	v, err := a.GetKV(goldenBucket(hash, "info"), infoKey)
+	in, err := readInfo(a, hash)
 	if errors.Is(err, archive.ErrNotFound) {
-		return nil, &NoGoldenError{Hash: hash, Available: hs}
+		all, lerr := Goldens(a)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if len(all) == 0 {
+			return nil, ErrNoGoldens
+		}
+		return nil, &NoGoldenError{Hash: hash, Available: all}
 	}
 	if err != nil {
 		return nil, err
 	}
-	g := &Golden{a: a}
-	if err := json.Unmarshal(v, &g.Info); err != nil {
-		return nil, fmt.Errorf("golden %s info: %w", hash, err)
-	}
-	return g, nil
+	return &Golden{a: a, n: namesOf(hash), Info: in}, nil
 }
 
-// Records calls fn for every record with Seq ≥ fromSeq, in order, reading in chunks.
-func (g *Golden) Records(ctx context.Context, fromSeq uint64, fn func(Record) error) error {
-	const chunk = 4096
-	bucket := goldenBucket(g.Info.StackHash, "records")
-	for from := fromSeq; ; {
-		var n int
-		var last uint64
-		err := g.a.ForEach(ctx, bucket, seqKey(from), nil, func(k, v []byte) error {
-			seq := binary.BigEndian.Uint64(k)
-			r, err := decodeRecord(seq, v)
-			if err != nil {
-				return err
-			}
-			if err := fn(r); err != nil {
-				return err
-			}
-			n++
-			last = seq
-			if n == chunk {
-				return errChunk
-			}
-			return nil
-		})
-		switch {
-		case errors.Is(err, errChunk):
-			from = last + 1
-		case errors.Is(err, archive.ErrNotFound):
-			return nil
-		default:
+// Records calls fn for every record with fromSeq ≤ Seq ≤ min(toSeq, Info.LastSeq), in order
+// (toSeq 0 = no bound but the golden's). Record.Lines belongs to fn.
+func (g *Golden) Records(ctx context.Context, fromSeq, toSeq uint64, fn func(Record) error) error {
+	last := g.Info.LastSeq
+	if toSeq != 0 && (last == 0 || toSeq < last) {
+		last = toSeq
+	}
+	var to []byte
+	if last != 0 && last < ^uint64(0) {
+		to = seqKey(last + 1)
+	}
+	err := g.a.ForEach(ctx, g.n.records, seqKey(fromSeq), to, func(k, v []byte) error {
+		if len(k) != 8 {
+			return fmt.Errorf("%w: record key of %d bytes", ErrCorruptGolden, len(k))
+		}
+		r, err := decodeRecord(binary.BigEndian.Uint64(k), v)
+		if err != nil {
 			return err
 		}
+		return fn(r)
+	})
+	if errors.Is(err, archive.ErrNotFound) {
+		return nil
 	}
+	return err
 }
 
-var errChunk = errors.New("chunk done")
+// Record returns the record of update seq, or an error wrapping archive.ErrNotFound.
+func (g *Golden) Record(seq uint64) (Record, error) {
+	v, err := g.a.GetKV(g.n.records, seqKey(seq))
+	if err != nil {
+		return Record{}, err
+	}
+	return decodeRecord(seq, v)
+}
 
-// Answers returns the resolver answers stored with the golden, keyed by kind and key.
+// SlotDigests calls fn with the chain digest after the last record of each slot in
+// [fromSlot, toSlot].
+func (g *Golden) SlotDigests(ctx context.Context, fromSlot, toSlot uint64, fn func(slot uint64, digest [32]byte) error) error {
+	err := g.a.ForEachSlot(ctx, g.n.slots, fromSlot, toSlot, func(slot uint64, v []byte) error {
+		if len(v) != 32 {
+			return fmt.Errorf("%w: slot %d digest of %d bytes", ErrCorruptGolden, slot, len(v))
+		}
+		return fn(slot, [32]byte(v))
+	})
+	if errors.Is(err, archive.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Answers returns the resolver answers stored with the golden of hash, keyed by kind, 0x00, key.
 func Answers(ctx context.Context, a *archive.Archive, hash string) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	err := a.ForEach(ctx, resolverBucket(hash), nil, nil, func(k, v []byte) error {
+	if hash == "" {
+		return out, nil
+	}
+	err := a.ForEach(ctx, namesOf(hash).resolver, nil, nil, func(k, v []byte) error {
 		out[string(k)] = v
 		return nil
 	})

@@ -3,9 +3,11 @@ package replay
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,42 +18,48 @@ import (
 // Divergence is the first place where a replay differs from a golden.
 type Divergence struct {
 	// Seq and Slot locate the archive update whose output differs.
-	Seq  uint64
-	Slot uint64
+	Seq  uint64 `json:"seq"`
+	Slot uint64 `json:"slot"`
 	// Entity and Key name the first mutation that differs.
-	Entity string
-	Key    json.RawMessage
+	Entity string          `json:"entity"`
+	Key    json.RawMessage `json:"key"`
 	// Expected and Actual are that update's mutations in the golden and in the replay.
-	Expected []Line
-	Actual   []Line
+	Expected []Line `json:"expected"`
+	Actual   []Line `json:"actual"`
 }
 
-// Report renders the divergence for people: where, then a field-by-field diff of the patches.
+// Report renders the divergence for people: where, then a path-by-path diff of the patches.
 func (d *Divergence) Report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "first divergence at slot %d (update seq %d), entity %s key %s\n", d.Slot, d.Seq, d.Entity, string(d.Key))
+	fmt.Fprintf(&b, "first divergence at slot %d (archive update %d): %s %s\n", d.Slot, d.Seq, d.Entity, string(d.Key))
 	exp := pickLine(d.Expected, d.Entity, d.Key)
 	act := pickLine(d.Actual, d.Entity, d.Key)
 	switch {
+	case exp == nil && act == nil:
 	case exp == nil:
-		fmt.Fprintf(&b, "  expected: no mutation of %s %s here\n  actual patch: %s\n", d.Entity, d.Key, string(act.Patch))
+		fmt.Fprintf(&b, "  expected: no mutation of %s %s in this update\n  actual patch: %s\n", d.Entity, d.Key, string(act.Patch))
 	case act == nil:
-		fmt.Fprintf(&b, "  expected patch: %s\n  actual: no mutation of %s %s here\n", string(exp.Patch), d.Entity, d.Key)
+		fmt.Fprintf(&b, "  expected patch: %s\n  actual: no mutation of %s %s in this update\n", string(exp.Patch), d.Entity, d.Key)
 	default:
 		for _, ln := range DiffPatches(exp.Patch, act.Patch) {
 			b.WriteString("  " + ln + "\n")
 		}
-		if strings.Join(exp.Append, ",") != strings.Join(act.Append, ",") {
+		if !slices.Equal(exp.Append, act.Append) {
 			fmt.Fprintf(&b, "  - append %v\n  + append %v\n", exp.Append, act.Append)
 		}
+		if exp.Handler != act.Handler {
+			fmt.Fprintf(&b, "  - handler %s\n  + handler %s\n", exp.Handler, act.Handler)
+		}
 		if exp.Seq != act.Seq {
-			fmt.Fprintf(&b, "  - seq %d\n  + seq %d\n", exp.Seq, act.Seq)
+			fmt.Fprintf(&b, "  - mutation seq %d\n  + mutation seq %d\n", exp.Seq, act.Seq)
 		}
 	}
-	fmt.Fprintf(&b, "  (%d expected and %d actual mutations for this update)\n", len(d.Expected), len(d.Actual))
+	fmt.Fprintf(&b, "  (%d expected and %d actual mutations in this update)\n", len(d.Expected), len(d.Actual))
 	return b.String()
 }
 
+// pickLine returns the first line of entity and key, preferring one that differs from its
+// counterpart (see Verify, which names the first differing line).
 func pickLine(ls []Line, entity string, key json.RawMessage) *Line {
 	for i := range ls {
 		if ls[i].Entity == entity && bytes.Equal(ls[i].Key, key) {
@@ -67,16 +75,14 @@ func DiffPatches(expected, actual json.RawMessage) []string {
 	e, a := map[string]string{}, map[string]string{}
 	flatten("", expected, e)
 	flatten("", actual, a)
-	keys := map[string]bool{}
+	paths := make([]string, 0, len(e)+len(a))
 	for k := range e {
-		keys[k] = true
+		paths = append(paths, k)
 	}
 	for k := range a {
-		keys[k] = true
-	}
-	paths := make([]string, 0, len(keys))
-	for k := range keys {
-		paths = append(paths, k)
+		if _, ok := e[k]; !ok {
+			paths = append(paths, k)
+		}
 	}
 	sort.Strings(paths)
 	var out []string
@@ -98,7 +104,7 @@ func DiffPatches(expected, actual json.RawMessage) []string {
 
 func flatten(prefix string, raw json.RawMessage, out map[string]string) {
 	var obj map[string]json.RawMessage
-	if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &obj) == nil && len(obj) > 0 {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' && json.Unmarshal(t, &obj) == nil && len(obj) > 0 {
 		for k, v := range obj {
 			p := k
 			if prefix != "" {
@@ -116,6 +122,8 @@ func flatten(prefix string, raw json.RawMessage, out map[string]string) {
 
 // VerifyOptions configure Verify.
 type VerifyOptions struct {
+	// Options is the replay; its slot range, ToSeq, WriteGolden and AnswersFrom are set by Verify
+	// (the golden's range, and the golden's recorded answers).
 	Options
 	// GoldenHash selects the golden to compare with; empty means the stack's own content hash.
 	GoldenHash string
@@ -123,17 +131,28 @@ type VerifyOptions struct {
 
 // VerifyResult is the outcome of a verification.
 type VerifyResult struct {
-	Golden     Info
-	Compared   uint64
+	// Golden is the golden compared with.
+	Golden Info
+	// Compared is the number of golden records matched before the end or the divergence.
+	Compared uint64
+	// Digest is the chain digest of the replay's output over the records compared (hex); equal to
+	// Golden.Digest when the output is identical.
+	Digest string
+	// Divergence is nil when the output is identical.
 	Divergence *Divergence
-	Result     *Result
+	// Result is the replay's summary (nil after a divergence, which stops the replay).
+	Result *Result
 }
 
 var errDiverged = errors.New("diverged")
 
-// Verify replays the golden's range with the stack and compares the output record by record. A nil
-// Divergence means the output is identical.
+// Verify replays the golden's range with the stack and compares the output record by record with
+// the golden. A nil Divergence means the output is byte-identical. Errors: ErrNoGoldens,
+// *NoGoldenError, ErrCorruptGolden (a stored digest that does not match its record).
 func Verify(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*VerifyResult, error) {
+	if opts.Spec == nil || opts.Program == nil {
+		return nil, pipeline.ErrNoProgram
+	}
 	hash := opts.GoldenHash
 	if hash == "" {
 		hash = opts.Spec.ContentHash()
@@ -142,32 +161,70 @@ func Verify(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*Verif
 	if err != nil {
 		return nil, err
 	}
-	var expected []Record
-	if err := g.Records(ctx, 0, func(r Record) error {
-		r.Lines = bytes.Clone(r.Lines)
-		expected = append(expected, r)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
 	vr := &VerifyResult{Golden: g.Info}
-	next := 0
-	var buf []byte
-	diverge := func(seq, slot uint64, exp []byte, act []byte) error {
-		el, _ := ParseLines(exp)
-		al, _ := ParseLines(act)
-		d := &Divergence{Seq: seq, Slot: slot, Expected: el, Actual: al}
-		for i := 0; i < len(el) || i < len(al); i++ {
+
+	// The golden streams from its own goroutine while the replay runs on this one.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recs := make(chan Record, 256)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(recs)
+		readErr <- g.Records(rctx, 0, 0, func(r Record) error {
+			select {
+			case recs <- r:
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
+		})
+	}()
+	var (
+		cur     Record
+		have    bool
+		drained bool
+	)
+	peek := func() bool {
+		if !have && !drained {
+			cur, have = <-recs
+			drained = !have
+		}
+		return have
+	}
+	var (
+		buf   []byte
+		prev  [32]byte
+		chain = newChainer()
+	)
+	diverge := func(seq, slot uint64, exp, act []byte) error {
+		d := &Divergence{Seq: seq, Slot: slot}
+		var err error
+		if d.Expected, err = ParseLines(exp); err != nil {
+			return fmt.Errorf("%w: record %d: %v", ErrCorruptGolden, seq, err)
+		}
+		if d.Actual, err = ParseLines(act); err != nil {
+			return err
+		}
+		for i := 0; i < len(d.Expected) || i < len(d.Actual); i++ {
+			var l *Line
 			switch {
-			case i >= len(el):
-				d.Entity, d.Key = al[i].Entity, al[i].Key
-			case i >= len(al):
-				d.Entity, d.Key = el[i].Entity, el[i].Key
-			case !lineEqual(el[i], al[i]):
-				d.Entity, d.Key = el[i].Entity, el[i].Key
+			case i >= len(d.Expected):
+				l = &d.Actual[i]
+			case i >= len(d.Actual):
+				l = &d.Expected[i]
+			case !lineEqual(&d.Expected[i], &d.Actual[i]):
+				l = &d.Expected[i]
+				if d.Actual[i].Entity != l.Entity || !bytes.Equal(d.Actual[i].Key, l.Key) {
+					// Different entities at this position: name the expected one unless the
+					// actual output has it elsewhere in the update, unchanged.
+					if o := pickLine(d.Actual, l.Entity, l.Key); o != nil && lineEqual(o, l) {
+						l = &d.Actual[i]
+					}
+				}
 			default:
 				continue
 			}
+			d.Entity, d.Key = l.Entity, l.Key
 			break
 		}
 		vr.Divergence = d
@@ -178,74 +235,54 @@ func Verify(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*Verif
 		for i := range b.Mutations {
 			buf = AppendLine(buf, &b.Mutations[i])
 		}
-		if next < len(expected) && expected[next].Seq < b.Seq {
-			r := expected[next]
-			return diverge(r.Seq, r.Slot, r.Lines, nil)
+		if !peek() || cur.Seq > b.Seq {
+			return diverge(b.Seq, b.Slot, nil, buf)
 		}
-		if next < len(expected) && expected[next].Seq == b.Seq {
-			r := expected[next]
-			next++
-			vr.Compared++
-			if !bytes.Equal(r.Lines, buf) {
-				return diverge(r.Seq, r.Slot, r.Lines, buf)
-			}
-			return nil
+		if cur.Seq < b.Seq {
+			return diverge(cur.Seq, cur.Slot, cur.Lines, nil)
 		}
-		return diverge(b.Seq, b.Slot, nil, buf)
+		have = false
+		if !bytes.Equal(cur.Lines, buf) {
+			return diverge(cur.Seq, cur.Slot, cur.Lines, buf)
+		}
+		prev = chain.next(prev, b.Seq, b.Slot, buf)
+		if prev != cur.Digest {
+			return fmt.Errorf("%w: the stored digest of record %d does not match its lines", ErrCorruptGolden, cur.Seq)
+		}
+		vr.Compared++
+		return nil
 	})
 	ro := opts.Options
-	ro.FromSlot, ro.ToSlot = g.Info.FromSlot, g.Info.ToSlot
+	ro.FromSlot, ro.ToSlot, ro.ToSeq = g.Info.FromSlot, g.Info.ToSlot, g.Info.LastSeq
 	ro.WriteGolden = false
+	ro.AnswersFrom = hash
 	ro.Sinks = append(append([]pipeline.Sink(nil), ro.Sinks...), cmp)
-	res, err := runCovered(ctx, a, ro, g.Info.LastSeq)
-	if errors.Is(err, errDiverged) {
-		return vr, nil
-	}
-	if err != nil {
+	res, err := Run(ctx, a, ro)
+	switch {
+	case errors.Is(err, errDiverged):
+	case err != nil:
 		return nil, err
+	default:
+		vr.Result = res
+		if peek() {
+			_ = diverge(cur.Seq, cur.Slot, cur.Lines, nil)
+		}
 	}
-	vr.Result = res
-	if next < len(expected) {
-		r := expected[next]
-		_ = diverge(r.Seq, r.Slot, r.Lines, nil)
+	cancel()
+	for range recs { // let the reader finish
+	}
+	if rerr := <-readErr; rerr != nil && !errors.Is(rerr, context.Canceled) {
+		return nil, fmt.Errorf("read golden: %w", rerr)
+	}
+	vr.Digest = hex.EncodeToString(prev[:])
+	if vr.Divergence == nil && vr.Digest != g.Info.Digest {
+		return nil, fmt.Errorf("%w: every record matches but the final digest %s is not the golden's %s",
+			ErrCorruptGolden, ShortHash(vr.Digest), ShortHash(g.Info.Digest))
 	}
 	return vr, nil
 }
 
-func lineEqual(a, b Line) bool {
+func lineEqual(a, b *Line) bool {
 	return a.Slot == b.Slot && a.Seq == b.Seq && a.Entity == b.Entity && bytes.Equal(a.Key, b.Key) &&
-		bytes.Equal(a.Patch, b.Patch) && strings.Join(a.Append, "\x00") == strings.Join(b.Append, "\x00") &&
-		a.Handler == b.Handler
-}
-
-var errCovered = errors.New("covered range done")
-
-// runCovered runs a replay that stops after update lastSeq (0 = no limit), so a golden written live
-// is compared only over the updates it covers.
-func runCovered(ctx context.Context, a *archive.Archive, opts Options, lastSeq uint64) (*Result, error) {
-	if lastSeq == 0 {
-		return Run(ctx, a, opts)
-	}
-	prev := opts.Progress
-	var last uint64
-	opts.Progress = func(seq, slot uint64) {
-		last = seq
-		if prev != nil {
-			prev(seq, slot)
-		}
-	}
-	cctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	guard := pipeline.SinkFunc(func(b pipeline.Batch) error {
-		if b.Seq > lastSeq {
-			return errCovered
-		}
-		return nil
-	})
-	opts.Sinks = append([]pipeline.Sink{guard}, opts.Sinks...)
-	res, err := Run(cctx, a, opts)
-	if errors.Is(err, errCovered) {
-		return &Result{LastSeq: last}, nil
-	}
-	return res, err
+		bytes.Equal(a.Patch, b.Patch) && slices.Equal(a.Append, b.Append) && a.Handler == b.Handler
 }

@@ -1,0 +1,92 @@
+package replay
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hyperstack-go/hyperstack/fixtures"
+	"github.com/hyperstack-go/hyperstack/internal/idl"
+	"github.com/hyperstack-go/hyperstack/internal/sim"
+	"github.com/hyperstack-go/hyperstack/internal/stack"
+	"github.com/hyperstack-go/hyperstack/internal/vm"
+)
+
+// sharedFixture returns ../shared/fixtures/<rel> relative to the module root, skipping the test or
+// benchmark when it is absent.
+func sharedFixture(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "fixtures", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
+	}
+	return p
+}
+
+// demoStack is the built-in SPL Token demo stack, compiled.
+func demoStack(tb testing.TB) (*stack.Spec, *vm.Program) {
+	tb.Helper()
+	spec, err := stack.Parse(fixtures.SPLTokenStack)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	prog, err := vm.Compile(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return spec, prog
+}
+
+// oreStack is the shared ORE stack, compiled, with its IDLs for the simulator.
+func oreStack(tb testing.TB) (*stack.Spec, *vm.Program, []*idl.IDL) {
+	tb.Helper()
+	path := sharedFixture(tb, "hyperstack/OreStream.stack.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	spec, err := stack.Parse(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	prog, err := vm.Compile(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	idls, err := idl.ParseStack(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return spec, prog, idls
+}
+
+// simArchive writes slots of a simulator scenario into a new archive file in dir and returns its
+// path.
+func simArchive(tb testing.TB, dir, scenario string, seed, slots uint64, opts sim.Options) string {
+	tb.Helper()
+	opts.Slots = slots
+	s, err := sim.New(scenario, seed, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, scenario+".archive")
+	if _, err := s.WriteArchive(context.Background(), path, sim.ArchiveOptions{Seed: seed, NoSync: true}); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
