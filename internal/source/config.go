@@ -61,9 +61,9 @@ type Config struct {
 	// "start at the live head". Nil resumes from the highest slot delivered by this Run, if any.
 	ResumeSlot func() (uint64, bool)
 	// Seen reports whether an update with this DedupKey was already stored (for example by an earlier
-	// process writing the same archive); such updates are dropped. It is called from the receive loop
-	// for every update that has a key, so it must answer quickly (e.g. "false" at once for slots beyond
-	// what is stored). Nil means "nothing seen".
+	// process writing the same archive); such updates are dropped. It is consulted for updates at or
+	// below the from_slot of the current connection (what the server replays that may predate this
+	// Run), so the resume slot should be the highest slot stored. Nil means "nothing seen".
 	Seen func(key string) bool
 	// DedupSlots caps how many recent slots of delivered DedupKeys are remembered to drop replayed
 	// duplicates; 0 means DefaultDedupSlots (64). Keys of slots below the current resume slot are

@@ -357,7 +357,7 @@ func TestSeenHookDropsAlreadyStoredUpdates(t *testing.T) {
 	feedSlots(ts, 1, 12)
 	want := expectedKeys(t, 10, 14)
 	stored := map[string]bool{}
-	for _, k := range want[:8] { // pretend an earlier process stored slot 10 and part of 11
+	for _, k := range want[:4] { // pretend an earlier process stored part of slot 10
 		stored[k] = true
 	}
 	c := newCollector()
@@ -369,8 +369,8 @@ func TestSeenHookDropsAlreadyStoredUpdates(t *testing.T) {
 	ctx := testCtx(t)
 	require.NoError(t, ts.WaitApplied(ctx, 1))
 	feedSlots(ts, 13, 14)
-	c.waitUntil(t, ctx, "the rest", func() bool { return len(c.data()) >= len(want)-8 })
-	require.Equal(t, want[8:], keys(t, c.data()))
+	c.waitUntil(t, ctx, "the rest", func() bool { return len(c.data()) >= len(want)-4 })
+	require.Equal(t, want[4:], keys(t, c.data()))
 }
 
 func TestStalledStreamIsReplaced(t *testing.T) {

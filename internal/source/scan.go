@@ -107,19 +107,9 @@ var slotField = [...]protowire.Number{
 }
 
 func scanKindSlot(raw []byte) (geyserpb.UpdateKind, uint64, error) {
-	kind, body, err := scanTop(raw)
-	if err != nil {
-		return geyserpb.KindUnknown, 0, err
-	}
-	sf := slotField[kind]
-	if sf == 0 {
-		return kind, 0, nil
-	}
-	var f fields
-	if err := scanFields(body, &f); err != nil {
-		return geyserpb.KindUnknown, 0, err
-	}
-	return kind, f.varint[sf], nil
+	var s scanned
+	err := scanUpdate(raw, &s)
+	return s.kind, s.slot, err
 }
 
 // DedupKey returns the identity of an update, equal for a message and its replayed duplicate:
@@ -132,53 +122,63 @@ func DedupKey(u *Update) (key string, ok bool) {
 
 // DedupKeyOf is DedupKey over raw SubscribeUpdate bytes.
 func DedupKeyOf(raw []byte) (key string, ok bool) {
+	var s scanned
+	if err := scanUpdate(raw, &s); err != nil || !s.hasKey {
+		return "", false
+	}
+	return string(s.key), true
+}
+
+// scanned is what one pass over a frame yields. key points into buf.
+type scanned struct {
+	kind   geyserpb.UpdateKind
+	slot   uint64
+	hasKey bool
+	key    []byte
+	buf    [1 + 8 + 64 + 8]byte
+}
+
+// scanUpdate reads kind, slot and dedup key material from raw without decoding it.
+func scanUpdate(raw []byte, s *scanned) error {
 	kind, body, err := scanTop(raw)
 	if err != nil {
-		return "", false
+		s.kind = geyserpb.KindUnknown
+		return err
+	}
+	s.kind = kind
+	sf := slotField[kind]
+	if sf == 0 {
+		return nil
 	}
 	var f fields
 	if err := scanFields(body, &f); err != nil {
-		return "", false
+		s.kind = geyserpb.KindUnknown
+		return err
 	}
-	var buf [1 + 8 + 64 + 8]byte
-	k := append(buf[:0], byte(kind))
+	s.slot = f.varint[sf]
+	k := append(s.buf[:0], byte(kind))
+	k = binary.BigEndian.AppendUint64(k, s.slot)
 	switch kind {
 	case geyserpb.KindAccount:
 		var info fields
 		if err := scanFields(f.bytes[1], &info); err != nil {
-			return "", false
+			return nil // kind and slot are known; the key is not
 		}
-		k = binary.BigEndian.AppendUint64(k, f.varint[2])
 		k = append(k, info.bytes[1]...)
 		k = binary.BigEndian.AppendUint64(k, info.varint[7])
 	case geyserpb.KindTransaction:
 		var info fields
 		if err := scanFields(f.bytes[1], &info); err != nil {
-			return "", false
+			return nil
 		}
-		k = binary.BigEndian.AppendUint64(k, f.varint[2])
 		k = append(k, info.bytes[1]...)
 	case geyserpb.KindTransactionStatus:
-		k = binary.BigEndian.AppendUint64(k, f.varint[1])
 		k = append(k, f.bytes[2]...)
 	case geyserpb.KindSlot:
-		k = binary.BigEndian.AppendUint64(k, f.varint[1])
 		k = append(k, byte(f.varint[3]))
-	case geyserpb.KindBlock, geyserpb.KindBlockMeta:
-		k = binary.BigEndian.AppendUint64(k, f.varint[1])
 	case geyserpb.KindEntry:
-		k = binary.BigEndian.AppendUint64(k, f.varint[1])
 		k = binary.BigEndian.AppendUint64(k, f.varint[2])
-	default:
-		return "", false
 	}
-	return string(k), true
-}
-
-// keySlot reads the slot back out of a DedupKey.
-func keySlot(key string) uint64 {
-	if len(key) < 9 {
-		return 0
-	}
-	return binary.BigEndian.Uint64([]byte(key[1:9]))
+	s.key, s.hasKey = k, true
+	return nil
 }

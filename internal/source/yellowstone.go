@@ -290,6 +290,10 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 
 	// Duplicates can only be replays of what an earlier connection (or process) delivered.
 	dedupHigh := st.maxDelivered
+	seenHigh := uint64(0)
+	if hasFrom {
+		seenHigh = from
+	}
 	pingReply := &geyserpb.SubscribeRequest{Ping: &geyserpb.SubscribeRequestPing{Id: 1}}
 	for {
 		var f rawFrame
@@ -303,10 +307,11 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 		now := y.clock.Now()
 		received = true
 		lastRecv.Store(now.UnixNano())
-		kind, slot, scanErr := scanKindSlot(f.b)
-		if scanErr != nil {
-			y.log.Warn("malformed update from the server", "bytes", len(f.b), "err", scanErr)
+		var sc scanned
+		if err := scanUpdate(f.b, &sc); err != nil {
+			y.log.Warn("malformed update from the server", "bytes", len(f.b), "err", err)
 		}
+		kind, slot := sc.kind, sc.slot
 		u := &Update{Raw: f.b, Kind: kind, Slot: slot, ReceivedAt: now}
 		if kind == geyserpb.KindPing {
 			// Answering keeps load balancers that close client-silent streams happy. A ping request
@@ -315,14 +320,16 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 				y.log.Debug("ping reply failed", "err", err)
 			}
 		}
-		var key string
-		var hasKey bool
-		if slot > 0 {
-			key, hasKey = DedupKeyOf(f.b)
-		}
-		if hasKey && ((slot <= dedupHigh && st.dedup.has(key)) || (y.cfg.Seen != nil && y.cfg.Seen(key))) {
-			st.duplicates++
-			continue
+		var kh keyHash
+		if sc.hasKey {
+			kh = st.dedup.hash(sc.key)
+			// Only a replay (slots up to what was delivered, or stored before, when this stream
+			// started) can repeat an update.
+			if (slot <= dedupHigh && st.dedup.has(slot, kh)) ||
+				(slot <= seenHigh && y.cfg.Seen != nil && y.cfg.Seen(string(sc.key))) {
+				st.duplicates++
+				continue
+			}
 		}
 		if st.pendingGap != nil && slot > 0 {
 			g := *st.pendingGap
@@ -338,8 +345,8 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 			return false, &handlerError{err}
 		}
 		st.delivered++
-		if hasKey {
-			st.dedup.add(key, slot)
+		if sc.hasKey {
+			st.dedup.add(slot, kh)
 		}
 		if slot > st.maxDelivered {
 			st.maxDelivered = slot
