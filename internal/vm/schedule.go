@@ -1,8 +1,5 @@
 package vm
 
-import ()
-
-
 // advance moves the Machine's clock (the newest slot seen): scheduled resolvers fall due and old
 // queue entries expire.
 func (m *Machine) advance(slot uint64) {
