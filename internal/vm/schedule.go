@@ -54,7 +54,6 @@ func (m *Machine) sweep(slot uint64) {
 	}
 }
 
-
 type callback struct {
 	entity  int
 	key     key
