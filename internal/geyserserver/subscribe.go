@@ -85,6 +85,12 @@ func (s *Server) Subscribe(gs grpc.BidiStreamingServer[geyserpb.SubscribeRequest
 		batch: make([]*entry, 0, readBatch),
 	}
 	defer st.detach()
+	// Send the response headers now, as tonic servers do: clients built on tonic (the official Rust
+	// and Node clients) wait for them before their first request reaches the wire, and grpc-go would
+	// otherwise hold them back until the first update (a ping, up to 10 s later).
+	if err := gs.SendHeader(nil); err != nil {
+		return err
+	}
 	go st.receive(gs)
 	err := st.run()
 	if err != nil {
