@@ -118,7 +118,7 @@ func ServeGeyser(ctx context.Context, a *archive.Archive, lis net.Listener, opts
 	}
 	err := a.Scan(ctx, opts.FromSlot, to, p.update)
 	p.ackAll()
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil && ctx.Err() == nil {
 		_ = waitServe(srv, errc)
 		return err
 	}
