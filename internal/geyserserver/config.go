@@ -36,7 +36,8 @@ type Config struct {
 	ReplaySlots int
 	// RingSize is the number of updates each commitment ring holds (rounded up to a power of two): the
 	// replay depth in updates and how far a stream may fall behind before it is closed as lagged; 0
-	// means DefaultRingSize (65536).
+	// means DefaultRingSize (65536). Memory: the rings share entries, each holding the update's
+	// encoding and its decoded form, so budget about RingSize × 2.5 × the average encoded size.
 	RingSize int
 	// Backpressure makes Publish wait for the slowest stream instead of closing it as lagged.
 	Backpressure bool

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // registers gzip: clients may compress both ways
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -89,7 +91,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 // its codec).
 func (s *Server) Register(gs *grpc.Server) { geyserpb.RegisterGeyserServer(gs, s) }
 
-// Serve serves the Geyser service on lis until ctx is done or Shutdown is called; it then shuts the
+// Serve serves the Geyser service (and grpc.health.v1) on lis until ctx is done or Shutdown is called; it then shuts the
 // server down and returns nil.
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	if s.isShutdown() {
@@ -98,6 +100,9 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	}
 	gs := grpc.NewServer(s.ServerOptions()...)
 	s.Register(gs)
+	hs := health.NewServer() // grpc.health.v1, as the upstream server offers
+	hs.SetServingStatus("geyser.Geyser", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
 	s.grpcMu.Lock()
 	s.grpcServers = append(s.grpcServers, gs)
 	s.grpcMu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +29,7 @@ type harness struct {
 	client  geyserpb.GeyserClient
 	applied chan *filter.Filter
 	ctx     context.Context
+	addr    string
 }
 
 func start(t *testing.T, cfg geyserserver.Config) *harness {
@@ -37,6 +39,7 @@ func start(t *testing.T, cfg geyserserver.Config) *harness {
 	h.srv = geyserserver.New(cfg)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	h.addr = lis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- h.srv.Serve(ctx, lis) }()
@@ -515,6 +518,16 @@ func TestUnaryMethods(t *testing.T) {
 
 func stripState(r *geyserpb.GetLatestBlockhashResponse) *geyserpb.GetLatestBlockhashResponse {
 	return &geyserpb.GetLatestBlockhashResponse{Slot: r.Slot, Blockhash: r.Blockhash, LastValidBlockHeight: r.LastValidBlockHeight}
+}
+
+func TestHealthService(t *testing.T) {
+	h := start(t, geyserserver.Config{PingInterval: -1})
+	cc, err := grpc.NewClient(h.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer cc.Close()
+	resp, err := healthpb.NewHealthClient(cc).Check(h.ctx, &healthpb.HealthCheckRequest{Service: "geyser.Geyser"})
+	require.NoError(t, err)
+	require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
 }
 
 func TestUnaryDisabled(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 )
@@ -24,11 +25,16 @@ var kindByField = [...]geyserpb.UpdateKind{
 	10: geyserpb.KindTransactionStatus,
 }
 
+// errMerged reports a frame whose case message is split over several occurrences (protobuf merges
+// them); the scanner leaves such rare frames to the decoder.
+var errMerged = errors.New("message split over several fields")
+
 // scanTop finds the update_oneof case of a SubscribeUpdate without decoding it: its kind and the
 // bytes of the case's message.
 func scanTop(raw []byte) (geyserpb.UpdateKind, []byte, error) {
 	kind := geyserpb.KindUnknown
 	var body []byte
+	merged := false
 	for len(raw) > 0 {
 		num, typ, n := protowire.ConsumeTag(raw)
 		if n < 0 {
@@ -40,7 +46,9 @@ func scanTop(raw []byte) (geyserpb.UpdateKind, []byte, error) {
 			if m < 0 {
 				return geyserpb.KindUnknown, nil, errMalformed
 			}
-			kind, body = kindByField[num], v
+			next := kindByField[num]
+			merged = next == kind // the same case again: protobuf merges, a new case replaces
+			kind, body = next, v
 			raw = raw[m:]
 			continue
 		}
@@ -50,6 +58,9 @@ func scanTop(raw []byte) (geyserpb.UpdateKind, []byte, error) {
 		}
 		raw = raw[m:]
 	}
+	if merged {
+		return kind, body, errMerged
+	}
 	return kind, body, nil
 }
 
@@ -57,6 +68,7 @@ func scanTop(raw []byte) (geyserpb.UpdateKind, []byte, error) {
 type fields struct {
 	varint [9]uint64
 	bytes  [9][]byte
+	seen1  int // occurrences of field 1 as bytes (a message field when the scanner reads into it)
 }
 
 func scanFields(b []byte, f *fields) error {
@@ -80,6 +92,9 @@ func scanFields(b []byte, f *fields) error {
 				return errMalformed
 			}
 			f.bytes[num] = v
+			if num == 1 {
+				f.seen1++
+			}
 			b = b[m:]
 		default:
 			m := protowire.ConsumeFieldValue(num, typ, b)
@@ -141,6 +156,9 @@ type scanned struct {
 // scanUpdate reads kind, slot and dedup key material from raw without decoding it.
 func scanUpdate(raw []byte, s *scanned) error {
 	kind, body, err := scanTop(raw)
+	if errors.Is(err, errMerged) {
+		return scanDecoded(raw, s)
+	}
 	if err != nil {
 		s.kind = geyserpb.KindUnknown
 		return err
@@ -161,6 +179,9 @@ func scanUpdate(raw []byte, s *scanned) error {
 	switch kind {
 	case geyserpb.KindAccount:
 		var info fields
+		if f.seen1 > 1 {
+			return scanDecoded(raw, s)
+		}
 		if err := scanFields(f.bytes[1], &info); err != nil {
 			return nil // kind and slot are known; the key is not
 		}
@@ -168,6 +189,9 @@ func scanUpdate(raw []byte, s *scanned) error {
 		k = binary.BigEndian.AppendUint64(k, info.varint[7])
 	case geyserpb.KindTransaction:
 		var info fields
+		if f.seen1 > 1 {
+			return scanDecoded(raw, s)
+		}
 		if err := scanFields(f.bytes[1], &info); err != nil {
 			return nil
 		}
@@ -178,6 +202,38 @@ func scanUpdate(raw []byte, s *scanned) error {
 		k = append(k, byte(f.varint[3]))
 	case geyserpb.KindEntry:
 		k = binary.BigEndian.AppendUint64(k, f.varint[2])
+	}
+	s.key, s.hasKey = k, true
+	return nil
+}
+
+// scanDecoded is scanUpdate by full decoding, for frames the scanner does not read directly.
+func scanDecoded(raw []byte, s *scanned) error {
+	var m geyserpb.SubscribeUpdate
+	if err := proto.Unmarshal(raw, &m); err != nil {
+		s.kind = geyserpb.KindUnknown
+		return err
+	}
+	s.kind = geyserpb.KindOf(&m)
+	s.slot, _ = geyserpb.SlotOf(&m)
+	if slotField[s.kind] == 0 {
+		return nil
+	}
+	k := append(s.buf[:0], byte(s.kind))
+	k = binary.BigEndian.AppendUint64(k, s.slot)
+	switch s.kind {
+	case geyserpb.KindAccount:
+		info := m.GetAccount().GetAccount()
+		k = append(k, info.GetPubkey()...)
+		k = binary.BigEndian.AppendUint64(k, info.GetWriteVersion())
+	case geyserpb.KindTransaction:
+		k = append(k, m.GetTransaction().GetTransaction().GetSignature()...)
+	case geyserpb.KindTransactionStatus:
+		k = append(k, m.GetTransactionStatus().GetSignature()...)
+	case geyserpb.KindSlot:
+		k = append(k, byte(m.GetSlot().GetStatus()))
+	case geyserpb.KindEntry:
+		k = binary.BigEndian.AppendUint64(k, m.GetEntry().GetIndex())
 	}
 	s.key, s.hasKey = k, true
 	return nil
