@@ -129,18 +129,6 @@ func (r *ring) recomputeMin() bool {
 	return r.head-m < uint64(len(r.buf))
 }
 
-// attach registers rd at cursor.
-func (r *ring) attach(rd *reader, cursor uint64) {
-	r.mu.Lock()
-	rd.cursor = cursor
-	rd.parked = false
-	r.readers[rd] = struct{}{}
-	if cursor < r.minCursor {
-		r.minCursor = cursor
-	}
-	r.mu.Unlock()
-}
-
 // attachLive registers rd at the head.
 func (r *ring) attachLive(rd *reader) {
 	r.mu.Lock()
