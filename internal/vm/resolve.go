@@ -244,7 +244,7 @@ func (m *Machine) Deliver(kind ResolverKind, k string, answer []byte) ([]event.M
 				break
 			}
 		}
-		e := &evCtx{slot: m.maxSlot}
+		e := &evCtx{slot: m.maxSlot, names: &m.names}
 		for _, t := range w.targets {
 			spec := t.spec
 			m.applyToRow(t.entity, t.key, e, "resolver:"+string(kind), false, func() {

@@ -31,6 +31,7 @@ type evCtx struct {
 	sig        solana.Signature
 	hasSig     bool
 	sigStr     string
+	names      *b58Cache
 
 	slot, writeVersion, txnIndex, ixPos uint64
 	// sub orders the events of one instruction: 0 for the instruction, i+1 for its i-th log event.
@@ -39,7 +40,7 @@ type evCtx struct {
 
 func (e *evCtx) addressString() string {
 	if e.addrStr == "" {
-		e.addrStr = e.address.String()
+		e.addrStr = e.names.text(&e.address)
 	}
 	return e.addrStr
 }
@@ -61,11 +62,11 @@ func (e *evCtx) ixAccount(i int) any {
 	}
 	if i < len(e.accStr) {
 		if e.accStr[i] == "" {
-			e.accStr[i] = e.ixAccounts[i].String()
+			e.accStr[i] = e.names.text(&e.ixAccounts[i])
 		}
 		return e.accStr[i]
 	}
-	return e.ixAccounts[i].String()
+	return e.names.text(&e.ixAccounts[i])
 }
 
 // accountsObject builds the "accounts" object of an instruction event: IDL account name → address.
@@ -188,6 +189,16 @@ func (m *Machine) envelope(e *evCtx, data any, capture bool) map[string]any {
 		out["signature"] = s
 	}
 	return out
+}
+
+// transform applies a transformation, encoding 32-byte keys through the Machine's cache.
+func (m *Machine) transform(t transformation, v any) (any, error) {
+	if t == trBase58Encode {
+		if p, ok := bytes32Of(v); ok {
+			return m.names.text(&p), nil
+		}
+	}
+	return transform(t, v)
 }
 
 // transform applies a transformation. Null stays null.

@@ -120,7 +120,7 @@ func (m *Machine) runScheduled(slot uint64) {
 		m.sched.remove(cb)
 		due = append(due, cb)
 	}
-	e := &evCtx{slot: slot}
+	e := &evCtx{slot: slot, names: &m.names}
 	for _, cb := range due {
 		t := m.tables[cb.entity]
 		if _, ok := t.rows.Peek(cb.key); !ok {

@@ -208,6 +208,7 @@ type Machine struct {
 	evaluated   bool   // the run evaluated computed fields
 
 	box      boxer
+	names    b58Cache
 	out      []event.Mutation
 	errs     []error
 	work     []workItem
@@ -351,7 +352,7 @@ func (m *Machine) account(ev *event.Event) {
 	}
 	ec := &m.topEv
 	*ec = evCtx{
-		route: route, isAccount: true, root: val, address: a.Pubkey,
+		route: route, isAccount: true, root: val, address: a.Pubkey, names: &m.names,
 		slot: ev.Slot, writeVersion: a.WriteVersion, sig: a.TxnSignature, hasSig: !a.TxnSignature.IsZero(),
 	}
 	m.dispatch(route, ec)
@@ -376,7 +377,7 @@ func (m *Machine) instruction(ev *event.Event) {
 	}
 	base := evCtx{
 		slot: ev.Slot, sig: ix.Signature, hasSig: !ix.Signature.IsZero(), txnIndex: ix.TxnIndex,
-		ixPos: ixPosition(ix.Path), ixAccounts: ix.Accounts,
+		ixPos: ixPosition(ix.Path), ixAccounts: ix.Accounts, names: &m.names,
 	}
 	if ix.CPIEvent || (len(ix.Data) >= 16 && [8]byte(ix.Data[:8]) == idl.EventIxTag) {
 		m.logEvent(info, &base, ix.Data, 0)
@@ -600,7 +601,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 				regs[in.A] = regs[in.B]
 			}
 		case OpTransform:
-			regs[in.A], err = transform(transformation(in.C), regs[in.B])
+			regs[in.A], err = m.transform(transformation(in.C), regs[in.B])
 		case OpNewObject:
 			regs[in.A] = map[string]any{}
 		case OpObjSet:
@@ -611,7 +612,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			if obj, ok := regs[in.A].(map[string]any); ok {
 				k := m.p.Paths[in.B].Text
 				if v, ok := obj[k]; ok {
-					obj[k], err = transform(transformation(in.C), v)
+					obj[k], err = m.transform(transformation(in.C), v)
 				}
 			}
 		case OpCapture:
