@@ -401,3 +401,23 @@ func oreScenario(t testing.TB) []byte {
 }
 
 var _ = solana.Pubkey{}
+
+func TestOreBlockTimeFeedsTimestamps(t *testing.T) {
+	answers := Answers{}
+	answers.Set(ResolveToken, oreMint, TokenAnswer(oreMint, TokenMetadata{Name: "Ore", Symbol: "ORE", Decimals: 11}))
+	answers.Set(ResolveBlockTime, "1000", []byte("1770000000"))
+	w := newOreWorld(t, &Config{Resolvers: answers})
+	r100, varA := pk("round-100"), pk("var")
+	w.round(r100, 999, round100())
+	w.deploy(r100, varA, 999, sig("d"), 0)
+	// The Var sets state.expires_at; at slot 1000 the block time is known:
+	// estimated_expires_at_unix = 1770000000 + (1150 - 1000) * 400 / 1000.
+	muts := w.entropyVar(varA, 1000, sig("v"), varFields{samples: 5, endAt: 1150})
+	require.Len(t, muts, 1)
+	require.Contains(t, string(muts[0].Patch), `"estimated_expires_at_unix":1770000060`)
+	muts = w.treasury(pk("treasury"), 1000, 1, 2)
+	require.Contains(t, string(muts[0].Patch), `"timestamp":1770000000`, "captures carry the block time")
+	// At a slot without a known block time the field is null again.
+	muts = w.checkpoint(r100, 1001, sig("c"), 0)
+	require.Contains(t, string(muts[0].Patch), `"estimated_expires_at_unix":null`)
+}

@@ -380,7 +380,7 @@ func (m *Machine) instruction(ev *event.Event) {
 		ixPos: ixPosition(ix.Path), ixAccounts: ix.Accounts, names: &m.names,
 	}
 	if ix.CPIEvent || (len(ix.Data) >= 16 && [8]byte(ix.Data[:8]) == idl.EventIxTag) {
-		m.logEvent(info, &base, ix.Data, 0)
+		m.logEvent(info, &base, ix.Data, ix.Decoded, 0)
 	} else {
 		var def *idl.InstructionDef
 		var args map[string]any
@@ -406,13 +406,20 @@ func (m *Machine) instruction(ev *event.Event) {
 		}
 	}
 	for i := range ix.LogEvents {
-		m.logEvent(info, &base, ix.LogEvents[i].Data, uint64(i+1))
+		m.logEvent(info, &base, ix.LogEvents[i].Data, ix.LogEvents[i].Decoded, uint64(i+1))
 	}
 }
 
 // logEvent dispatches an Anchor event (self-CPI data or a log payload) as <program>::<Event>CpiEvent.
-func (m *Machine) logEvent(info *ProgramInfo, base *evCtx, data []byte, sub uint64) {
-	name, val, err := info.IDL.DecodeEvent(data)
+func (m *Machine) logEvent(info *ProgramInfo, base *evCtx, data []byte, d *event.Decoded, sub uint64) {
+	var name string
+	var val map[string]any
+	var err error
+	if m.cfg.UseDecoded && d != nil && d.Kind == event.DecodedEvent && d.Program == info.Name {
+		name, val = d.Name, d.Fields
+	} else {
+		name, val, err = info.IDL.DecodeEvent(data)
+	}
 	if err != nil {
 		m.stats.Undecodable++
 		return
