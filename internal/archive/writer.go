@@ -17,7 +17,7 @@ import (
 // Writer defaults.
 const (
 	DefaultBatchSize     = 4096
-	DefaultBatchBytes    = 16 << 20
+	DefaultBatchBytes    = 8 << 20
 	DefaultBatchInterval = 100 * time.Millisecond
 )
 
@@ -25,7 +25,7 @@ const (
 type WriterConfig struct {
 	// BatchSize is the number of updates that fills a batch. Zero means DefaultBatchSize.
 	BatchSize int
-	// BatchBytes is the number of raw bytes that fills a batch. Zero means DefaultBatchBytes.
+	// BatchBytes is the number of bytes that fills a batch. Zero means DefaultBatchBytes.
 	BatchBytes int
 	// BatchInterval bounds how long an update waits before its batch is committed, counted from the
 	// first update of the batch. Zero means DefaultBatchInterval.
@@ -61,8 +61,9 @@ type Incoming struct {
 // also writes the slot index, gap records, queued key-value pairs, the counters and the checkpoint, so a
 // crash leaves the archive at the end of some committed batch. A batch is committed when it holds
 // BatchSize updates or BatchBytes bytes, when BatchInterval has passed since its first update, on Flush,
-// and on Close, whichever comes first. While one batch commits the next one fills; when that one is full
-// too, Append blocks (back-pressure).
+// and on Close, whichever comes first. While one batch commits the next one fills; if that commit is
+// still running when the next batch is full, the batch keeps filling (group commit: one fsync then
+// covers more updates) up to four times its limits, and only then does Append block (back-pressure).
 //
 // Methods are safe for concurrent use; sequence numbers follow the order in which Append calls take the
 // writer's lock.
@@ -187,9 +188,14 @@ func (w *Writer) full(b *batch) bool {
 	return len(b.recs) >= w.cfg.BatchSize || len(b.arena) >= w.cfg.BatchBytes
 }
 
+// overfull reports that b has reached the hard limit at which Append waits for the committer.
+func (w *Writer) overfull(b *batch) bool {
+	return len(b.recs) >= 4*w.cfg.BatchSize || len(b.arena) >= 4*w.cfg.BatchBytes
+}
+
 // waitRoom blocks until the filling batch has room. Called with mu held.
 func (w *Writer) waitRoom() error {
-	for w.full(w.cur) && w.err == nil && !w.closing {
+	for w.overfull(w.cur) && w.err == nil && !w.closing {
 		w.wake()
 		w.cond.Wait()
 	}

@@ -28,16 +28,20 @@ func TestWriterCommitsPerBatchSize(t *testing.T) {
 		_, err := w.Append(archivetest.Incoming(t, archivetest.SlotUpdate(uint64(i), geyserpb.SlotStatus_SLOT_PROCESSED)))
 		require.NoError(t, err)
 	}
-	// Two full batches commit on their own; the last 5 wait for the timer (which never fires here).
-	require.Equal(t, uint64(10), (<-commits).Seq)
-	require.Equal(t, uint64(20), (<-commits).Seq)
-	require.Equal(t, uint64(20), w.Durable().Seq)
+	// Full batches commit on their own (a batch that fills while a commit runs may grow past 10: group
+	// commit); what is left below the batch size waits for the timer, which never fires here.
+	var cp archive.Checkpoint
+	for 25-cp.Seq >= 10 {
+		cp = <-commits
+		require.GreaterOrEqual(t, cp.Seq, uint64(10), "no commit before a batch is full")
+	}
+	require.Equal(t, cp, w.Durable())
 	require.Equal(t, uint64(25), w.Appended().Seq)
-	cp, err := a.Checkpoint()
+	onDisk, err := a.Checkpoint()
 	require.NoError(t, err)
-	require.Equal(t, uint64(20), cp.Seq)
+	require.Equal(t, cp.Seq, onDisk.Seq)
 	require.NoError(t, w.Flush())
-	require.Equal(t, uint64(25), (<-commits).Seq)
+	require.Equal(t, uint64(25), w.Durable().Seq)
 	require.NoError(t, w.Flush(), "an empty flush is fine")
 	require.NoError(t, w.Close())
 	require.NoError(t, w.Close(), "close is idempotent")
@@ -97,8 +101,9 @@ func TestWriterStopsOnCommitErrorAndKeepsPrefix(t *testing.T) {
 	require.ErrorIs(t, appendErr, archive.ErrWriterFailed)
 	var ce *archive.CommitError
 	require.ErrorAs(t, appendErr, &ce)
-	require.Equal(t, uint64(9), ce.FirstSeq)
-	require.Equal(t, uint64(12), ce.LastSeq)
+	require.GreaterOrEqual(t, ce.LastSeq, ce.FirstSeq)
+	durable := ce.FirstSeq - 1
+	require.GreaterOrEqual(t, durable, uint64(8), "two batches of at least 4 committed first")
 	require.ErrorIs(t, w.Flush(), injected)
 	require.ErrorIs(t, w.AppendGap(archive.Gap{}), injected)
 	require.ErrorIs(t, w.Close(), injected)
@@ -110,10 +115,10 @@ func TestWriterStopsOnCommitErrorAndKeepsPrefix(t *testing.T) {
 	require.NoError(t, a.Check())
 	cp, err := a.Checkpoint()
 	require.NoError(t, err)
-	require.Equal(t, uint64(8), cp.Seq)
+	require.Equal(t, durable, cp.Seq)
 	st, err := a.Stats()
 	require.NoError(t, err)
-	require.Equal(t, uint64(8), st.Messages)
+	require.Equal(t, durable, st.Messages)
 }
 
 func TestWriterMaxSizeReachedKeepsArchiveIntact(t *testing.T) {
@@ -143,7 +148,6 @@ func TestWriterMaxSizeReachedKeepsArchiveIntact(t *testing.T) {
 	cp, err := a.Checkpoint()
 	require.NoError(t, err)
 	require.Positive(t, cp.Seq)
-	require.Zero(t, cp.Seq%64, "the archive ends at a batch boundary")
 	n := uint64(0)
 	require.NoError(t, a.Scan(context.Background(), 0, math.MaxUint64, func(u archive.Update) error {
 		n++
