@@ -257,8 +257,11 @@ func (c *compiler) entity(idx int, es *stack.Entity) error {
 				c.warnf(base+".resolver_hooks", "PDA lookup %q is served by the entity's single PDA table", pr.LookupName)
 			}
 			ent.hasPdaHook[rh.AccountType] = true
-		} else {
-			c.warnf(base+".resolver_hooks", "resolver hook strategy %s is ignored", rh.Strategy.Variant())
+		} else if df, ok := rh.Strategy.(*stack.DirectField); ok {
+			if ent.directField == nil {
+				ent.directField = map[string][]string{}
+			}
+			ent.directField[rh.AccountType] = df.FieldPath.Segments
 		}
 	}
 	c.ent, c.entIdx, c.es = ent, idx, es
@@ -406,7 +409,9 @@ func (c *compiler) handler(base, eventType string, idxs []int, hooks []hookActio
 	case *stack.KeyComputed:
 		c.embeddedKey(first, k.PrimaryField, false, ixDef)
 	case *stack.KeyLookup:
-		if first.Source.IsAccount && c.ent.hasPdaHook[eventType] {
+		if df, ok := c.ent.directField[eventType]; ok && first.Source.IsAccount {
+			c.load(rRaw, df, nil, ixDef) // the resolver hook reads the key input from the account
+		} else if first.Source.IsAccount && c.ent.hasPdaHook[eventType] {
 			c.emit(OpLoadResolved, rRaw, 0, 0)
 		}
 		c.load(rField, k.PrimaryField.Segments, nil, ixDef)

@@ -76,18 +76,40 @@ func (c *compiler) condition(cond *stack.ConditionExpr) (int, bool) {
 	if cond == nil || cond.Parsed == nil {
 		return -1, false
 	}
-	cmp, ok := cond.Parsed.(*stack.Comparison)
-	if !ok {
-		c.warnf(c.loc+".condition", "%s conditions are not supported: the write is unconditional", cond.Parsed.Variant())
-		return -1, false
-	}
-	v, err := fromSpecValue(cmp.Value)
+	i, err := c.parsedCondition(cond.Parsed)
 	if err != nil {
-		c.warnf(c.loc+".condition", "bad literal: the write is unconditional")
+		c.warnf(c.loc+".condition", "%v: the write is unconditional", err)
 		return -1, false
 	}
-	c.p.conds = append(c.p.conds, condition{Path: cmp.Field.Segments, Text: cmp.Field.String(), Op: cmp.Op, Value: v})
-	return len(c.p.conds) - 1, true
+	return i, true
+}
+
+// parsedCondition adds a comparison, or an And/Or of conditions, to the condition table.
+func (c *compiler) parsedCondition(pc stack.ParsedCondition) (int, error) {
+	switch x := pc.(type) {
+	case *stack.Comparison:
+		v, err := fromSpecValue(x.Value)
+		if err != nil {
+			return -1, fmt.Errorf("bad literal: %v", err)
+		}
+		c.p.conds = append(c.p.conds, condition{Path: x.Field.Segments, Text: x.Field.String(), Op: x.Op, Value: v})
+	case *stack.Logical:
+		if x.Op != stack.LogicalAnd && x.Op != stack.LogicalOr {
+			return -1, fmt.Errorf("unknown logical operator %q", x.Op)
+		}
+		var subs []int
+		for _, sub := range x.Conditions {
+			i, err := c.parsedCondition(sub)
+			if err != nil {
+				return -1, err
+			}
+			subs = append(subs, i)
+		}
+		c.p.conds = append(c.p.conds, condition{Logical: x.Op, Subs: subs})
+	default:
+		return -1, fmt.Errorf("unsupported condition")
+	}
+	return len(c.p.conds) - 1, nil
 }
 
 func (c *compiler) mapping(m *stack.Mapping, ixDef *idl.InstructionDef) error {

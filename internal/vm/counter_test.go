@@ -10,6 +10,7 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/solana"
+	"github.com/hyperstack-go/hyperstack/internal/stack"
 )
 
 // counterWorld drives the hand-written counter stack (testdata/counter.stack.json).
@@ -220,4 +221,45 @@ func TestRuntimeErrorRollsBackExistingRow(t *testing.T) {
 	require.Equal(t, OpSetSum, re.Op)
 	after, _ := json.Marshal(row)
 	require.JSONEq(t, string(before), string(after), "the increment's count was rolled back")
+}
+
+// compileTree compiles an edited counter spec.
+func compileTree(t *testing.T, tree map[string]any) *Program {
+	t.Helper()
+	data, err := json.Marshal(tree)
+	require.NoError(t, err)
+	spec, err := stack.Decode(data)
+	require.NoError(t, err)
+	p, err := Compile(spec)
+	require.NoError(t, err)
+	return p
+}
+
+func TestLogicalConditions(t *testing.T) {
+	tree := counterSpecJSON(t)
+	m := at(tree, "entities", 0, "handlers", 1, "mappings", 5).(map[string]any)
+	cmp := func(op string, v float64) map[string]any {
+		return map[string]any{"Comparison": map[string]any{
+			"field": map[string]any{"segments": []any{"data", "amount"}, "offsets": nil}, "op": op, "value": v}}
+	}
+	m["condition"] = map[string]any{"expression": "100 < amount < 1000", "parsed": map[string]any{
+		"Logical": map[string]any{"op": "And", "conditions": []any{cmp("GreaterThan", 100), cmp("LessThan", 1000)}}}}
+	p := compileTree(t, tree)
+	require.Empty(t, p.Warnings)
+	h := handlerByType(t, p, "Counter", "counter::IncrementIxState", HandlerMapping)
+	require.Contains(t, p.DisassembleHandler(h), "IncrementIf     stats.big_increments if (event.data.amount GreaterThan 100 And event.data.amount LessThan 1000)")
+
+	w := newCounterWorld(t, nil)
+	mach, err := NewMachine(p, nil)
+	require.NoError(t, err)
+	w.m = mach
+	addr, auth := pk("counter-l"), pk("authority-l")
+	_, err = w.counter(addr, auth, 1, 0, "l")
+	require.NoError(t, err)
+	for i, amount := range []uint64{150, 5000, 50, 999} {
+		_, err := w.increment(addr, 2, uint64(i), amount, "")
+		require.NoError(t, err)
+	}
+	row, _ := mach.tables[0].rows.Peek(makeKey(auth.String()))
+	require.Equal(t, uint64(2), row["stats"].(map[string]any)["big_increments"])
 }

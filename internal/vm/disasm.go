@@ -100,6 +100,13 @@ func (p *Program) condText(i uint32) string {
 		return fmt.Sprintf("cond?%d", i)
 	}
 	c := p.conds[i]
+	if c.Logical != "" {
+		parts := make([]string, len(c.Subs))
+		for j, s := range c.Subs {
+			parts[j] = p.condText(uint32(s))
+		}
+		return "(" + strings.Join(parts, " "+string(c.Logical)+" ") + ")"
+	}
 	v := string(appendJSON(nil, c.Value))
 	if len(v) > 24 {
 		v = v[:21] + "..."

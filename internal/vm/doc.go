@@ -83,8 +83,8 @@
 //     "entropy::VarState" resolver hooks do apply.
 //   - Queued instructions (§7.11) replay with their own slot, transaction index and position, so
 //     every queued Deploy counts.
-//   - Conditions: ordering comparisons of non-numbers are false rather than errors; Logical
-//     conditions are not supported (the write is unconditional, with a compile warning).
+//   - Conditions: ordering comparisons of non-numbers are false rather than errors. Logical (And/Or)
+//     conditions are evaluated (the reference compiler drops them and writes unconditionally).
 //   - Wall clock (§7.9): the timestamp of captures, events and ContextTimestamp is the block time the
 //     resolvers give for the slot, or null. Eviction is true LRU rather than second-resolution
 //     access times.
@@ -95,9 +95,10 @@
 //     as self-CPI events (the reference does not parse logs).
 //   - Sum totals are exact 64-bit integers (u64 when non-negative) saturating at the bounds; Count
 //     and Increment totals likewise.
+//   - Resolver hooks: PdaReverseLookup hooks resolve through the entity's PDA table; DirectField
+//     hooks read the lookup input from the account's field.
 //   - Not implemented: temporal indexes (TemporalLookup key resolution is a compile error; temporal
 //     fields of lookup indexes are ignored with a warning), handler-level conditions (ignored, as in
-//     the reference), Logical mapping conditions, DirectField resolver hooks, views (evaluated by the
-//     server), the HTTP clients of the URL and DAS resolvers (answers come from [Resolvers] or
-//     [Machine.Deliver]).
+//     the reference), views (evaluated by the server), the HTTP clients of the URL and DAS resolvers
+//     (answers come from [Resolvers] or [Machine.Deliver]).
 package vm

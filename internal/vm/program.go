@@ -92,6 +92,9 @@ type Entity struct {
 	sections   []*computedSection
 	readPaths  []string        // state paths computed fields read; bit i of a mask is readPaths[i]
 	hasPdaHook map[string]bool // account event types with a PdaReverseLookup resolver hook
+	// directField maps account event types with a DirectField resolver hook to the field path that
+	// gives their lookup input.
+	directField map[string][]string
 }
 
 // IndexInfo is a lookup index of an entity.
@@ -147,6 +150,9 @@ type condition struct {
 	Text  string
 	Op    stack.ComparisonOp
 	Value any
+	// Logical (And, Or) combines the conditions Subs instead.
+	Logical stack.LogicalOp
+	Subs    []int
 }
 
 // whenSpec is the operand of OpSetWhen.

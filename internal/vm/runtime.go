@@ -703,6 +703,22 @@ func (m *Machine) uniqueCount(t *Target, v any) {
 // condHolds compares an event field with a condition's literal. Ordering comparisons of values that
 // are not numbers are false.
 func (m *Machine) condHolds(c *condition, e *evCtx) bool {
+	switch c.Logical {
+	case stack.LogicalAnd:
+		for _, i := range c.Subs {
+			if !m.condHolds(&m.p.conds[i], e) {
+				return false
+			}
+		}
+		return true
+	case stack.LogicalOr:
+		for _, i := range c.Subs {
+			if m.condHolds(&m.p.conds[i], e) {
+				return true
+			}
+		}
+		return false
+	}
 	v, _ := m.eventPath(e, c.Path)
 	return compareOp(c.Op, v, c.Value)
 }
