@@ -40,6 +40,11 @@ type Recorder struct {
 	// SeenSlots is how many slots below the resume slot are read back to seed duplicate detection;
 	// 0 means DefaultSeenSlots.
 	SeenSlots uint64
+	// AfterAppend, when set, is called on the receive goroutine after each update is appended, with
+	// the archive writer and the update's sequence number. Key-value data it queues with
+	// w.AppendKV commits atomically with that update's batch or a later one (live goldens). Its
+	// error stops the recording.
+	AfterAppend func(w *archive.Writer, seq uint64, u *source.Update) error
 
 	initOnce sync.Once
 	initErr  error
@@ -204,9 +209,15 @@ func hasSlot(k geyserpb.UpdateKind) bool {
 }
 
 func (h handler) OnUpdate(u *source.Update) error {
-	if _, err := h.w.Append(archive.Incoming{Raw: u.Raw, Kind: u.Kind, Slot: u.Slot, HasSlot: hasSlot(u.Kind),
-		ReceivedAt: u.ReceivedAt}); err != nil {
+	seq, err := h.w.Append(archive.Incoming{Raw: u.Raw, Kind: u.Kind, Slot: u.Slot, HasSlot: hasSlot(u.Kind),
+		ReceivedAt: u.ReceivedAt})
+	if err != nil {
 		return err
+	}
+	if h.r.AfterAppend != nil {
+		if err := h.r.AfterAppend(h.w, seq, u); err != nil {
+			return err
+		}
 	}
 	st := &h.r.stats
 	st.messages.Add(1)
