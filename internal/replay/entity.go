@@ -151,18 +151,16 @@ func (st *EntityState) apply(updateSeq uint64, l Line, opts EntityOptions) error
 }
 
 // Covers tells whether the golden can answer an entity query at atSlot (0 = end) for an archive
-// whose last update is archiveLastSeq: it must have been computed from the start of the archive,
-// and cover every update of slots ≤ atSlot.
+// whose last update is archiveLastSeq: it must have been computed over the whole archive in order
+// (a slot range skips updates of other slots interleaved with it, so its VM state differs), and
+// cover every update up to the last one of a slot ≤ atSlot.
 func (g *Golden) Covers(ctx context.Context, atSlot, archiveLastSeq uint64) (bool, error) {
 	in := g.Info
-	if !in.Full() {
+	if !in.Full() || in.ToSlot != 0 {
 		return false, nil
 	}
 	if atSlot == 0 {
-		return in.ToSlot == 0 && in.LastSeq >= archiveLastSeq, nil
-	}
-	if in.ToSlot != 0 && atSlot > in.ToSlot {
-		return false, nil
+		return in.LastSeq >= archiveLastSeq, nil
 	}
 	hi, err := lastSeqAtOrBefore(ctx, g.a, atSlot)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"strings"
 
 	"github.com/hyperstack-go/hyperstack/internal/archive"
 	"github.com/hyperstack-go/hyperstack/internal/buildinfo"
@@ -38,8 +39,7 @@ type Info struct {
 	Live bool `json:"live,omitempty"`
 }
 
-// Full tells whether the golden was computed from the start of the archive (its VM state at every
-// update is the state of a full replay).
+// Full tells whether the golden was computed from the start of the archive.
 func (i Info) Full() bool { return i.FromSlot == 0 }
 
 // Record is one golden record: the JSON lines one update produced.
@@ -429,6 +429,35 @@ func readInfo(a *archive.Archive, hash string) (Info, error) {
 		return in, fmt.Errorf("%w: golden %s info: %v", ErrCorruptGolden, hash, err)
 	}
 	return in, nil
+}
+
+// MatchGolden returns the stack hash of the one golden whose hash starts with prefix (a full hash
+// is returned as is when it has a golden). No match gives ErrNoGoldens or a *NoGoldenError listing
+// the goldens; several matches are an error listing them.
+func MatchGolden(a *archive.Archive, prefix string) (string, error) {
+	all, err := Goldens(a)
+	if err != nil {
+		return "", err
+	}
+	if len(all) == 0 {
+		return "", ErrNoGoldens
+	}
+	var match []string
+	for _, in := range all {
+		if in.StackHash == prefix {
+			return prefix, nil
+		}
+		if strings.HasPrefix(in.StackHash, prefix) {
+			match = append(match, in.StackHash)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return "", &NoGoldenError{Hash: prefix, Available: all}
+	case 1:
+		return match[0], nil
+	}
+	return "", fmt.Errorf("stack hash prefix %q is ambiguous: %s", prefix, strings.Join(match, ", "))
 }
 
 // Golden is a stored golden, opened for reading.
