@@ -33,6 +33,7 @@ type recordOptions struct {
 	BatchSize     int
 	BatchInterval time.Duration
 	Gzip          bool
+	Stack         string
 
 	commitmentSet bool
 }
@@ -54,6 +55,11 @@ replay that far back, a gap record names the missing slot range and recording co
 
 The endpoint stored in the archive has credentials removed; pass the token with --x-token (or
 HYPERSTACK_RECORD_X_TOKEN).
+
+--stack FILE runs the stack over every update as it is recorded and stores its golden (the
+digest chain of the mutations, see "hyperstack replay") in the archive, committed together with
+the updates: "hyperstack replay FILE --stack FILE --verify" later proves that replay reproduces
+exactly what was computed live.
 
 --import reads a length-prefixed capture ([u32 big-endian length][SubscribeUpdate]...) into a
 new archive instead. A truncated capture imports its complete records and reports the byte
@@ -90,6 +96,7 @@ offset where it stopped.`,
 	fl.IntVar(&opts.BatchSize, "batch-size", archive.DefaultBatchSize, "updates per durable batch")
 	fl.DurationVar(&opts.BatchInterval, "batch-interval", archive.DefaultBatchInterval, "longest wait before a batch is committed")
 	fl.BoolVar(&opts.Gzip, "gzip", false, "ask the server for gzip-compressed messages")
+	fl.StringVar(&opts.Stack, "stack", "", "compute this stack's golden digests live while recording (*.stack.json)")
 	return cmd
 }
 
@@ -138,6 +145,10 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 		return err
 	}
 	logger := f.Logger("record")
+	stk, err := opts.loadStack()
+	if err != nil {
+		return err
+	}
 
 	// An existing archive decides the filters, commitment and (when not given) the endpoint.
 	var existing *archive.Meta
@@ -220,12 +231,20 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 		return err
 	}
 	rec.Archive = a
+	live, err := stk.startLive(cmd.Context(), a, rec, logger)
+	if err != nil {
+		_ = a.Close()
+		return err
+	}
 	if f.IO.IsTerminal != nil && f.IO.IsTerminal() {
 		rec.Progress = &record.Progress{Terminal: true, Out: f.IO.ErrOut}
 	} else {
 		rec.Progress = &record.Progress{}
 	}
 	runErr := rec.Run(cmd.Context())
+	if err := stk.closeLive(live, logger); err != nil && runErr == nil {
+		runErr = err
+	}
 	if err := a.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -256,6 +275,10 @@ func runRecordImport(cmd *cobra.Command, f *Factory, opts *recordOptions) error 
 		return fmt.Errorf("read capture %s: %w", opts.Import, err)
 	}
 	logger := f.Logger("record")
+	stk, err := opts.loadStack()
+	if err != nil {
+		return err
+	}
 	a, err := archive.Create(opts.Out, archive.Meta{
 		CreatedAt: f.Now(),
 		CreatedBy: "hyperstack " + buildinfo.Version(),
@@ -269,6 +292,9 @@ func runRecordImport(cmd *cobra.Command, f *Factory, opts *recordOptions) error 
 		return err
 	}
 	res, importErr := record.Import(cmd.Context(), in, a, record.ImportOptions{Writer: wcfg, Now: f.Now})
+	if importErr == nil {
+		importErr = stk.importGolden(cmd.Context(), a, logger)
+	}
 	if err := a.Close(); err != nil && importErr == nil {
 		importErr = err
 	}
