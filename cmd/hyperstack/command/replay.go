@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strconv"
@@ -39,12 +38,19 @@ func newReplayCommand(f *Factory) *cobra.Command {
 mutation as one JSON line (slot, seq, entity, key, patch, append, handler). The output bytes are
 identical across runs, machines and GOMAXPROCS.
 
---write-golden stores the run inside the archive, keyed by the stack's content hash, as a
-digest chain with the mutations and the resolver answers it used. --verify replays again and
-compares: exit 0 when identical, otherwise exit 1 with the first divergent slot, entity, key and
-a diff of the patches. --golden HASH compares with the golden of another stack version.
+--write-golden stores the run inside the archive, keyed by the stack's content hash: a digest
+chain over the mutations of every update, an index of the updates that touched each entity (so
+"inspect entity" answers without replaying), and the resolver answers the run used (fed back to
+every later replay, so resolvers replay exactly). "record --stack" stores the same golden live.
 
---serve-geyser serves the archive as a Yellowstone gRPC endpoint instead.`,
+--verify replays again and compares with the golden of the stack's hash: exit 0 when identical,
+otherwise exit 1 with the first divergent slot, entity, key and a diff of the expected and actual
+patches. --golden HASH (or a unique prefix of it) compares with the golden of another stack
+version, to see exactly where a spec change or a new release alters the output.
+
+--serve-geyser ADDR serves the archive as a Yellowstone gRPC endpoint instead (filters,
+commitment levels, pings, from_slot; --speed paces it). The archive starts flowing when the first
+client subscribes; a client whose from_slot lies ahead moves the stream forward to that slot.`,
 		Example: `  # Mutations as JSON lines
   hyperstack replay tokens.db --stack fixtures/stacks/spl-token.stack.json --out mutations.jsonl
 
@@ -67,7 +73,7 @@ a diff of the patches. --golden HASH compares with the golden of another stack v
 	fl.StringVar(&opts.Stack, "stack", "", "stack spec (*.stack.json); default: the built-in SPL Token demo stack")
 	fl.Uint64Var(&opts.FromSlot, "from-slot", 0, "first slot to replay")
 	fl.Uint64Var(&opts.ToSlot, "to-slot", 0, "last slot to replay (0 = end of archive)")
-	fl.StringVar(&opts.Out, "out", "-", "where to write the JSON lines: a file, or - for stdout")
+	fl.StringVar(&opts.Out, "out", "-", "where to write the JSON lines: a file, or - for stdout (with --write-golden: none unless given)")
 	fl.BoolVar(&opts.WriteGolden, "write-golden", false, "store this run as the golden of the stack's content hash")
 	fl.BoolVar(&opts.Verify, "verify", false, "compare with the stored golden; exit 1 at the first difference")
 	fl.StringVar(&opts.Golden, "golden", "", "with --verify: the stack hash of the golden to compare with")
@@ -92,11 +98,22 @@ func parseSpeed(s string) (float64, error) {
 func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 	ctx := cmd.Context()
 	logger := f.Logger("replay")
-	if opts.Golden != "" && !opts.Verify {
+	fl := cmd.Flags()
+	switch {
+	case opts.Golden != "" && !opts.Verify:
 		return flagErrorf("--golden goes with --verify")
-	}
-	if opts.Verify && opts.WriteGolden {
+	case opts.Verify && opts.WriteGolden:
 		return flagErrorf("--verify and --write-golden exclude each other")
+	case opts.Verify && (fl.Changed("from-slot") || fl.Changed("to-slot")):
+		return flagErrorf("--verify replays the slot range the golden was written for; drop --from-slot and --to-slot")
+	case opts.Verify && fl.Changed("out"):
+		return flagErrorf("--verify writes no mutations; drop --out")
+	case opts.ServeGeyser != "" && (opts.Verify || opts.WriteGolden || fl.Changed("out") || fl.Changed("stack")):
+		return flagErrorf("--serve-geyser serves the archive's updates: it takes no --stack, --out, --verify or --write-golden")
+	case opts.ServeGeyser == "" && (fl.Changed("speed") || fl.Changed("x-token")):
+		return flagErrorf("--speed and --x-token go with --serve-geyser")
+	case opts.ToSlot != 0 && opts.ToSlot < opts.FromSlot:
+		return flagErrorf("--to-slot %d is before --from-slot %d", opts.ToSlot, opts.FromSlot)
 	}
 	speed, err := parseSpeed(opts.Speed)
 	if err != nil {
@@ -113,12 +130,13 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", opts.ServeGeyser, err)
 		}
-		logger.Info("serving archive as a Yellowstone endpoint", "addr", lis.Addr().String(), "archive", opts.Archive,
+		logger.Info("serving the archive as a Yellowstone endpoint", "addr", lis.Addr().String(), "archive", opts.Archive,
 			"speed", opts.Speed, "hint", "updates start flowing when the first client subscribes")
 		return replay.ServeGeyser(ctx, a, lis, replay.GeyserOptions{
 			FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, Speed: speed, WaitSubscribers: 1,
 			XToken: opts.XToken, Logger: logger,
 			Ready: func() { logger.Info("a client subscribed; streaming the archive") },
+			Done:  func() { logger.Info("every update was served; the endpoint stays up until stopped") },
 		})
 	}
 
@@ -126,56 +144,74 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.Stats()
+	cp, err := a.Checkpoint()
 	if err != nil {
 		return err
 	}
-	prog2 := newProgressLine(f, "replayed", st.Messages)
+	bar := newProgressLine(f, "replayed", cp.Seq)
 	var done, lastSlot uint64
 	ro := replay.Options{
 		Spec: spec, Program: prog, FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, WriteGolden: opts.WriteGolden,
 		Logger: logger,
 		Progress: func(seq, slot uint64) {
 			done++
-			if slot > lastSlot {
-				lastSlot = slot
-			}
-			prog2.update(done, lastSlot)
+			lastSlot = max(lastSlot, slot)
+			bar.update(done, lastSlot)
 		},
 	}
 
 	if opts.Verify {
-		vr, err := replay.Verify(ctx, a, replay.VerifyOptions{Options: ro, GoldenHash: opts.Golden})
-		prog2.done(done, lastSlot)
-		if errors.Is(err, replay.ErrNoGoldens) {
-			return fmt.Errorf("%w: create one with: hyperstack replay %s --stack <FILE> --write-golden", err, opts.Archive)
+		golden := opts.Golden
+		var vr *replay.VerifyResult
+		if golden != "" {
+			golden, err = replay.MatchGolden(a, golden)
 		}
-		if err != nil {
+		if err == nil {
+			vr, err = replay.Verify(ctx, a, replay.VerifyOptions{Options: ro, GoldenHash: golden})
+			bar.done(done, lastSlot)
+		}
+		var ng *replay.NoGoldenError
+		switch {
+		case errors.Is(err, replay.ErrNoGoldens):
+			return fmt.Errorf("%w: create one with: hyperstack replay %s%s --write-golden (or record with --stack)",
+				err, opts.Archive, stackFlag(opts.Stack))
+		case errors.As(err, &ng):
+			hint := "compare with one of them with --golden HASH"
+			if opts.Golden == "" {
+				hint += ", or create one for this stack with --write-golden"
+			}
+			return fmt.Errorf("%w; %s", err, hint)
+		case err != nil:
 			return err
 		}
 		return reportVerify(f, opts, spec.ContentHash(), vr)
 	}
 
-	var out io.Writer
-	switch opts.Out {
-	case "-":
-		out = f.IO.Out
-	case "":
-	default:
-		file, err := os.Create(opts.Out)
+	var outFile *os.File
+	switch {
+	case opts.WriteGolden && !fl.Changed("out"):
+		// storing a golden: the mutations go to the archive only
+	case opts.JSON && opts.Out == "-":
+		// stdout carries the summary
+	case opts.Out == "-":
+		ro.Out = f.IO.Out
+	case opts.Out != "":
+		outFile, err = os.Create(opts.Out)
 		if err != nil {
 			return err
 		}
-		defer file.Close()
-		out = file
+		defer outFile.Close()
+		ro.Out = outFile
 	}
-	if opts.JSON && opts.Out == "-" {
-		out = nil // stdout carries the summary
-	}
-	res, err := replay.Run(ctx, a, withOut(ro, out))
-	prog2.done(done, lastSlot)
+	res, err := replay.Run(ctx, a, ro)
+	bar.done(done, lastSlot)
 	if err != nil {
 		return err
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", opts.Out, err)
+		}
 	}
 	summary := map[string]any{
 		"archive": opts.Archive, "stack_hash": spec.ContentHash(), "updates": res.Updates,
@@ -193,14 +229,26 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 	logger.Info("replay finished", "updates", res.Updates, "mutations", res.Mutations, "last_slot", res.LastSlot,
 		"undecodable", res.Pipeline.VM.Undecodable, "handler_errors", res.Pipeline.HandlerErrors)
 	if res.Golden != nil {
-		logger.Info("golden stored", "stack_hash", spec.ContentHash(), "records", res.Golden.Records, "digest", res.Golden.Digest)
+		fmt.Fprintf(f.IO.ErrOut, "golden stored for stack %s: %d updates, %d records, digest %s\n",
+			spec.ContentHash(), res.Golden.Updates, res.Golden.Records, res.Golden.Digest)
 	}
 	return nil
 }
 
-func withOut(o replay.Options, w io.Writer) replay.Options {
-	o.Out = w
-	return o
+// stackArg is how a message names the stack.
+func stackArg(path string) string {
+	if path == "" {
+		return builtinStackName
+	}
+	return path
+}
+
+// stackFlag is the --stack flag of a suggested command line ("" for the built-in stack).
+func stackFlag(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " --stack " + path
 }
 
 func reportVerify(f *Factory, opts *replayOptions, hash string, vr *replay.VerifyResult) error {
