@@ -100,8 +100,7 @@ func Create(path string, meta Meta, opts *Options) (*Archive, error) {
 	_ = os.Chmod(tmpPath, 0o644)
 	defer func() { _ = os.Remove(tmpPath) }()
 
-	db, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: time.Second, NoFreelistSync: true,
-		FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("create archive %s: %w", path, err)
 	}
@@ -185,18 +184,26 @@ func Open(path string, opts *Options) (*Archive, error) {
 		a.db = db
 		return a, nil
 	}
+	// Opening for writing loads the free-page list. A file written without one makes bbolt rebuild it
+	// by walking every page in a goroutine of its own, where damage would crash the process: walk it
+	// here first, where damage is reported.
+	if !freelistSynced(path) {
+		a.db = db
+		if err := a.walk(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open archive %s: %w", path, err)
+		}
+	}
 	if err := db.Close(); err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", path, err)
 	}
 
-	// Pass 2: the validated file is opened for writing. NoFreelistSync keeps bbolt from committing on
-	// open; the freelist is rebuilt in memory.
+	// Pass 2: the validated file is opened for writing.
 	db, err = openBolt(path, &bolt.Options{
-		Timeout:        opts.lockTimeout(),
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-		NoSync:         opts.NoSync,
-		MaxSize:        opts.MaxSize,
+		Timeout:      opts.lockTimeout(),
+		FreelistType: bolt.FreelistMapType,
+		NoSync:       opts.NoSync,
+		MaxSize:      opts.MaxSize,
 	})
 	if err != nil {
 		return nil, err
@@ -357,9 +364,17 @@ func (a *Archive) update(fn func(tx *bolt.Tx) error) error {
 	return a.db.Update(fn)
 }
 
-// Check walks every page of the file and reports structural damage (bbolt's consistency check). It reads
-// the whole file.
+// Check reads every key and value of the file and runs bbolt's consistency check, reporting damage
+// as ErrCorrupt. It reads the whole file.
 func (a *Archive) Check() error {
+	if err := a.walk(); err != nil {
+		return err
+	}
+	if !freelistSynced(a.path) {
+		// bbolt's check would rebuild the free list in a goroutine that crashes on damage; the walk
+		// above has read every page already.
+		return nil
+	}
 	return a.view(func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
@@ -370,6 +385,61 @@ func (a *Archive) Check() error {
 		}
 		return nil
 	})
+}
+
+// walk visits every bucket, key and value, so that damaged pages surface as ErrCorrupt.
+func (a *Archive) walk() error {
+	var visit func(b *bolt.Bucket, depth int) error
+	visit = func(b *bolt.Bucket, depth int) error {
+		if depth > 16 {
+			return fmt.Errorf("%w: buckets nested %d deep", ErrCorrupt, depth)
+		}
+		c := b.Cursor()
+		var n int
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			n += len(k) + len(v)
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					if err := visit(nb, depth+1); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		_ = n
+		return nil
+	}
+	return a.view(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return visit(b, 1) })
+	})
+}
+
+// freelistSynced reports whether the file's current meta page points to a stored free-page list
+// (bbolt meta layout: the freelist page id at byte 48 of each meta page, txid at byte 64; the meta
+// page with the higher txid is current; integers in the machine's little-endian order).
+func freelistSynced(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var hdr [80]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return false
+	}
+	pageSize := int64(binary.LittleEndian.Uint32(hdr[24:28]))
+	if pageSize < 1024 || pageSize > 1<<20 {
+		return false
+	}
+	var hdr1 [80]byte
+	if _, err := f.ReadAt(hdr1[:], pageSize); err != nil {
+		return false
+	}
+	cur := hdr
+	if binary.LittleEndian.Uint64(hdr1[64:72]) > binary.LittleEndian.Uint64(hdr[64:72]) {
+		cur = hdr1
+	}
+	return binary.LittleEndian.Uint64(cur[48:56]) != ^uint64(0)
 }
 
 // Checkpoint returns the durable checkpoint.
