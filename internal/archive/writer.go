@@ -73,6 +73,7 @@ type Writer struct {
 
 	kick     chan struct{}   // wakes the committer; capacity 1
 	flushReq chan chan error // Flush and Close requests
+	quit     chan struct{}   // closed by Close after its final flush
 	done     chan struct{}   // closed when the committer exits
 
 	mu       sync.Mutex
@@ -157,6 +158,7 @@ func (a *Archive) NewWriter(cfg WriterConfig) (*Writer, error) {
 		cfg:      cfg,
 		kick:     make(chan struct{}, 1),
 		flushReq: make(chan chan error),
+		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		cur:      newBatch(),
 		spare:    newBatch(),
@@ -341,7 +343,7 @@ func (w *Writer) Close() error {
 			<-ack
 		case <-w.done:
 		}
-		close(w.flushReq)
+		close(w.quit)
 	}
 	<-w.done
 	w.a.mu.Lock()
@@ -365,11 +367,10 @@ func (w *Writer) run() {
 		case <-w.kick:
 		case <-timer:
 			timer, now = nil, true
-		case ack, ok := <-w.flushReq:
-			if !ok {
-				return
-			}
+		case ack := <-w.flushReq:
 			acks, now = append(acks, ack), true
+		case <-w.quit:
+			return
 		}
 		w.mu.Lock()
 		if w.err != nil {

@@ -231,3 +231,28 @@ func TestConcurrentReadersDuringWrites(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+func TestWriterFlushRacingClose(t *testing.T) {
+	for range 20 {
+		a := archivetest.MustCreate(t, &archive.Options{NoSync: true})
+		w, err := a.NewWriter(archive.WriterConfig{})
+		require.NoError(t, err)
+		_, err = w.Append(archivetest.Incoming(t, archivetest.PingUpdate()))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := w.Flush(); err != nil {
+					require.ErrorIs(t, err, archive.ErrClosed)
+				}
+			}()
+		}
+		require.NoError(t, w.Close())
+		wg.Wait()
+		cp, err := a.Checkpoint()
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), cp.Seq)
+	}
+}
