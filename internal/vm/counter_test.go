@@ -263,3 +263,29 @@ func TestLogicalConditions(t *testing.T) {
 	row, _ := mach.tables[0].rows.Peek(makeKey(auth.String()))
 	require.Equal(t, uint64(2), row["stats"].(map[string]any)["big_increments"])
 }
+
+func TestCaptureTransformsCopyTheEvent(t *testing.T) {
+	tree := counterSpecJSON(t)
+	h := at(tree, "entities", 0, "handlers", 0).(map[string]any)
+	capture := map[string]any{"target_path": "snapshot", "source": map[string]any{"AsCapture": map[string]any{
+		"field_transforms": map[string]any{"tag": "HexEncode", "authority": "Base58Encode"}}}, "transform": nil, "population": "LastWrite"}
+	raw := map[string]any{"target_path": "meta.tag_raw", "source": map[string]any{"FromSource": map[string]any{
+		"path": map[string]any{"segments": []any{"tag"}, "offsets": nil}, "default": nil, "transform": nil}}, "transform": nil, "population": "LastWrite"}
+	h["mappings"] = append([]any{capture, raw}, h["mappings"].([]any)...)
+	p := compileTree(t, tree)
+	w := newCounterWorld(t, nil)
+	m, err := NewMachine(p, nil)
+	require.NoError(t, err)
+	w.m = m
+	addr, auth := pk("counter-c"), pk("authority-c")
+	muts, err := w.counter(addr, auth, 5, 1, "c")
+	require.NoError(t, err)
+	require.Len(t, muts, 1)
+	var patch map[string]any
+	require.NoError(t, json.Unmarshal(muts[0].Patch, &patch))
+	snap := patch["snapshot"].(map[string]any)
+	require.Equal(t, "deadbeef", snap["data"].(map[string]any)["tag"], "the capture holds the transformed tag")
+	require.Equal(t, auth.String(), snap["data"].(map[string]any)["authority"])
+	require.Equal(t, addr.String(), snap["account_address"])
+	require.Equal(t, []any{222.0, 173.0, 190.0, 239.0}, patch["meta"].(map[string]any)["tag_raw"], "the event itself is unchanged")
+}

@@ -343,7 +343,7 @@ func appendJSON(b []byte, v any) []byte {
 }
 
 func appendObject(b []byte, m map[string]any) []byte {
-	var stackKeys [16]string
+	var stackKeys [32]string
 	keys := stackKeys[:0]
 	for k := range m {
 		keys = append(keys, k)
@@ -363,7 +363,7 @@ func appendObject(b []byte, m map[string]any) []byte {
 
 // sortStrings sorts small slices by insertion, larger ones with sort.Strings.
 func sortStrings(s []string) {
-	if len(s) > 12 {
+	if len(s) > 32 {
 		sort.Strings(s)
 		return
 	}
@@ -431,6 +431,10 @@ func appendString(b []byte, s string) []byte {
 func appendFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
+	}
+	if a := math.Abs(f); a < 1<<53 && f == math.Trunc(f) && f != 0 {
+		// Whole numbers: integer digits and ".0".
+		return append(strconv.AppendInt(b, int64(f), 10), '.', '0')
 	}
 	if a := math.Abs(f); a == 0 || (a >= 1e-5 && a < 1e16) {
 		// Plain notation: strconv's shortest 'f' form is serde_json's, plus ".0" on whole numbers.

@@ -205,6 +205,7 @@ type Machine struct {
 	indexedKeys []string
 	pdaKeys     []string
 	written     uint64 // read-path bits written by this run (see Target.Affects)
+	shared      bool   // the object register aliases the event's decoded fields (copy before changing)
 	evaluated   bool   // the run evaluated computed fields
 
 	box      boxer
@@ -585,10 +586,15 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		case OpLoadIxAccount:
 			regs[in.A] = ec.ixAccount(int(in.B))
 		case OpLoadWhole:
-			if ec.isAccount && in.C == 0 {
-				regs[in.A] = ec.root // decoded fields never carry __* keys, and nothing changes them
+			// Decoded account fields never carry __* keys. A copy that will be changed is only made
+			// when a change happens (OpObjTransform): capture transforms of pubkeys, already base58
+			// text, change nothing.
+			if ec.isAccount {
+				regs[in.A] = ec.root
+				m.shared = in.C == 1
 			} else {
 				regs[in.A] = m.wholeEvent(ec)
+				m.shared = false
 			}
 		case OpLoadContext:
 			regs[in.A] = m.contextValue(ec, contextField(in.B))
@@ -619,7 +625,15 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			if obj, ok := regs[in.A].(map[string]any); ok {
 				k := m.p.Paths[in.B].Text
 				if v, ok := obj[k]; ok {
-					obj[k], err = m.transform(transformation(in.C), v)
+					var nv any
+					nv, err = m.transform(transformation(in.C), v)
+					if s, isStr := v.(string); err == nil && (!isStr || s != nv) {
+						if m.shared {
+							obj = m.wholeEvent(ec)
+							regs[in.A], m.shared = obj, false
+						}
+						obj[k] = nv
+					}
 				}
 			}
 		case OpCapture:
