@@ -2,9 +2,9 @@
 //
 // HYPERSTACK_E2E_SERVER_CMD is the shell command that starts the server, run from the repository
 // root. The placeholders {wsport} and {healthport} are replaced with free ports. The default runs
-// the synthetic test server; `hyperstack serve` can take its place once it exposes the same debug
-// endpoints, e.g.
-//   HYPERSTACK_E2E_SERVER_CMD='go run ./cmd/hyperstack serve --addr 127.0.0.1:{wsport} --health-addr 127.0.0.1:{healthport} --debug'
+// the synthetic test server (e2e/testserver); the real demo takes its place with
+//   HYPERSTACK_E2E_SERVER_CMD='go run ./cmd/hyperstack serve --listen 127.0.0.1:{wsport} --health-listen 127.0.0.1:{healthport} --debug'
+// The server must serve /health, /debug/views and /debug/entities on the health port.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -29,10 +29,11 @@ async function freePort() {
 
 // startServer launches the server and resolves once /health answers (up to startupMs, which covers
 // a cold `go run` build).
-export async function startServer({ startupMs = 180_000 } = {}) {
+// command is a command template; it defaults to HYPERSTACK_E2E_SERVER_CMD or the test server.
+export async function startServer({ startupMs = 180_000, command } = {}) {
   const wsport = await freePort();
   const healthport = await freePort();
-  const template = process.env.HYPERSTACK_E2E_SERVER_CMD || DEFAULT_CMD;
+  const template = command || process.env.HYPERSTACK_E2E_SERVER_CMD || DEFAULT_CMD;
   const cmd = template.replaceAll('{wsport}', String(wsport)).replaceAll('{healthport}', String(healthport));
   const child = spawn('sh', ['-c', cmd], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
