@@ -1,6 +1,8 @@
 package vm
 
 import (
+	"fmt"
+
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
@@ -99,12 +101,19 @@ func (m *Machine) applyToRow(entity int, k key, e *evCtx, handler string, nonNul
 		return
 	}
 	m.ent, m.tbl, m.ev = m.p.Entities[entity], t, e
-	m.state, m.stateKey, m.stateNew = st, k, true // nothing to roll back
+	m.state, m.stateKey, m.stateNew = st, k, false
 	m.dirty = m.dirty[:0]
 	m.undo = m.undo[:0]
 	m.written, m.evaluated = 0, false
+	defer func() {
+		if r := recover(); r != nil {
+			m.rollback()
+			m.stats.HandlerErrors++
+			m.errs = append(m.errs, &RuntimeError{Entity: m.ent.Name, Handler: handler, PC: -1, Op: OpInvalid,
+				Loc: fmt.Sprintf("entities[%d]", entity), Slot: e.slot, Err: fmt.Errorf("%w: %v", ErrPanic, r)})
+		}
+	}()
 	fn()
 	m.evalComputed(nonNullOnly)
-	m.stateNew = false
 	m.emit(handler)
 }
