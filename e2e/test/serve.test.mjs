@@ -1,6 +1,6 @@
 // The official hyperstack-typescript client against a running server: state, list, append and
 // derived views end up holding exactly the server's entities, kept current by live frames.
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HyperStack } from 'hyperstack-typescript';
@@ -10,9 +10,16 @@ if (typeof globalThis.WebSocket !== 'function') {
   throw new Error('no global WebSocket: run node with --experimental-websocket (Node 20) or use Node >= 22');
 }
 
+// The servers under test: HYPERSTACK_E2E_SERVER_CMD alone when set, else the synthetic test server
+// (derived views, large integers, appended histories) and the built-in demo of `hyperstack serve`.
+const targets = process.env.HYPERSTACK_E2E_SERVER_CMD
+  ? [['server', process.env.HYPERSTACK_E2E_SERVER_CMD]]
+  : [
+    ['test server', 'go run ./e2e/testserver -addr 127.0.0.1:{wsport} -health-addr 127.0.0.1:{healthport}'],
+    ['hyperstack serve demo', 'go run ./cmd/hyperstack serve --listen 127.0.0.1:{wsport} --health-listen 127.0.0.1:{healthport} --debug'],
+  ];
+
 let srv;
-before(async () => { srv = await startServer(); });
-after(async () => { await srv?.stop(); });
 
 // pickEntity waits until the server holds entities and returns the name of the entity type with
 // the most of them (or HYPERSTACK_E2E_ENTITY).
@@ -66,85 +73,92 @@ async function converge(hs, view, { query = '', keys = null } = {}) {
   assert.fail(`client store never matched the server: ${last}`);
 }
 
-test('state, list and append views hold the server state', async () => {
-  const { entity, views } = await pickEntity();
-  const derived = views.find((v) => v.derived && v.entity === entity);
-  const stack = {
-    name: 'e2e',
-    url: srv.wsUrl,
-    views: {
-      [entity]: {
-        state: { mode: 'state', view: `${entity}/state` },
-        list: { mode: 'list', view: `${entity}/list` },
-        append: { mode: 'list', view: `${entity}/append` },
-        ...(derived ? { derived: { mode: 'list', view: derived.id } } : {}),
-      },
-    },
-  };
-  const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
-  const states = [];
-  hs.onConnectionStateChange((s, err) => states.push(err ? `${s}: ${err}` : s));
-  const frames = [];
-  hs.onFrame((f) => frames.push(f));
+for (const [name, command] of targets) {
+  describe(name, () => {
+    before(async () => { srv = await startServer({ command }); });
+    after(async () => { await srv?.stop(); srv = undefined; });
 
-  const first = await srv.json(`/debug/entities?view=${entity}/list`);
-  const stateKey = first.entities[0].key;
-  const stops = [
-    drain(hs.views[entity].list.use()),
-    drain(hs.views[entity].append.use()),
-    drain(hs.views[entity].state.use(stateKey)),
-  ];
-  if (derived) stops.push(drain(hs.views[entity].derived.use({ take: 5 })));
+    test('state, list and append views hold the server state', async () => {
+      const { entity, views } = await pickEntity();
+      const derived = views.find((v) => v.derived && v.entity === entity);
+      const stack = {
+        name: 'e2e',
+        url: srv.wsUrl,
+        views: {
+          [entity]: {
+            state: { mode: 'state', view: `${entity}/state` },
+            list: { mode: 'list', view: `${entity}/list` },
+            append: { mode: 'list', view: `${entity}/append` },
+            ...(derived ? { derived: { mode: 'list', view: derived.id } } : {}),
+          },
+        },
+      };
+      const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
+      const states = [];
+      hs.onConnectionStateChange((s, err) => states.push(err ? `${s}: ${err}` : s));
+      const frames = [];
+      hs.onFrame((f) => frames.push(f));
 
-  await converge(hs, `${entity}/list`);
-  await converge(hs, `${entity}/append`);
-  await converge(hs, `${entity}/state`, { query: `&key=${encodeURIComponent(stateKey)}`, keys: [stateKey] });
-  if (derived) {
-    await converge(hs, derived.id, { query: '&take=5' });
-  }
+      const first = await srv.json(`/debug/entities?view=${entity}/list`);
+      const stateKey = first.entities[0].key;
+      const stops = [
+        drain(hs.views[entity].list.use()),
+        drain(hs.views[entity].append.use()),
+        drain(hs.views[entity].state.use(stateKey)),
+      ];
+      if (derived) stops.push(drain(hs.views[entity].derived.use({ take: 5 })));
 
-  // Live frames arrived after the snapshots, with the shapes the client expects.
-  const ops = (view) => new Set(frames.filter((f) => f.entity === view).map((f) => f.op));
-  for (const view of [`${entity}/list`, `${entity}/append`]) {
-    assert.ok(ops(view).has('snapshot'), `${view} got a snapshot`);
-    await waitFor(() => ops(view).has('patch'), `${view} gets live patches`);
-  }
-  const subscribed = frames.filter((f) => f.op === 'subscribed');
-  assert.deepEqual(subscribed.find((f) => f.view === `${entity}/list`)?.sort, { field: ['_seq'], order: 'desc' });
-  assert.equal(subscribed.find((f) => f.view === `${entity}/append`)?.sort, undefined);
-  if (derived) {
-    // The window moves as balances change: entities enter (upsert) and leave (delete).
-    await waitFor(() => ops(derived.id).has('upsert') || ops(derived.id).has('patch'), `${derived.id} changes`);
-    assert.equal(hs.store.keys(derived.id).length, 5);
-  }
-  // After more live traffic the stores still match.
-  const seen = frames.length;
-  await waitFor(() => frames.length > seen + 20, 'more live frames');
-  await converge(hs, `${entity}/list`);
-  await converge(hs, `${entity}/append`);
+      await converge(hs, `${entity}/list`);
+      await converge(hs, `${entity}/append`);
+      await converge(hs, `${entity}/state`, { query: `&key=${encodeURIComponent(stateKey)}`, keys: [stateKey] });
+      if (derived) {
+        await converge(hs, derived.id, { query: '&take=5' });
+      }
 
-  assert.equal(hs.connectionState, 'connected', `connection states: ${states.join(', ')}`);
-  for (const stop of stops) stop();
-  hs.disconnect();
-});
+      // Live frames arrived after the snapshots, with the shapes the client expects.
+      const ops = (view) => new Set(frames.filter((f) => f.entity === view).map((f) => f.op));
+      for (const view of [`${entity}/list`, `${entity}/append`]) {
+        assert.ok(ops(view).has('snapshot'), `${view} got a snapshot`);
+        await waitFor(() => ops(view).has('patch'), `${view} gets live patches`);
+      }
+      const subscribed = frames.filter((f) => f.op === 'subscribed');
+      assert.deepEqual(subscribed.find((f) => f.view === `${entity}/list`)?.sort, { field: ['_seq'], order: 'desc' });
+      assert.equal(subscribed.find((f) => f.view === `${entity}/append`)?.sort, undefined);
+      if (derived) {
+        // The window moves as balances change: entities enter (upsert) and leave (delete).
+        await waitFor(() => ops(derived.id).has('upsert') || ops(derived.id).has('patch'), `${derived.id} changes`);
+        await converge(hs, derived.id, { query: '&take=5' });
+      }
+      // After more live traffic the stores still match.
+      const seen = frames.length;
+      await waitFor(() => frames.length > seen + 20, 'more live frames');
+      await converge(hs, `${entity}/list`);
+      await converge(hs, `${entity}/append`);
 
-test('errors are reported as socket issues and the connection stays usable', async () => {
-  const { entity } = await pickEntity();
-  const stack = { name: 'e2e', url: srv.wsUrl, views: { Nope: { list: { mode: 'list', view: 'Nope/list' } }, [entity]: { list: { mode: 'list', view: `${entity}/list` } } } };
-  const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
-  const issues = [];
-  hs.onSocketIssue((i) => issues.push(i));
-  const stopA = drain(hs.views.Nope.list.use());
-  await waitFor(() => issues.length > 0, 'a socket issue for the unknown view');
-  assert.equal(issues[0].error, 'unknown-view');
-  assert.equal(issues[0].fatal, false);
-  const stopB = drain(hs.views[entity].list.use());
-  await converge(hs, `${entity}/list`);
-  assert.equal(hs.connectionState, 'connected');
-  stopA();
-  stopB();
-  hs.disconnect();
-});
+      assert.equal(hs.connectionState, 'connected', `connection states: ${states.join(', ')}`);
+      for (const stop of stops) stop();
+      hs.disconnect();
+    });
+
+    test('errors are reported as socket issues and the connection stays usable', async () => {
+      const { entity } = await pickEntity();
+      const stack = { name: 'e2e', url: srv.wsUrl, views: { Nope: { list: { mode: 'list', view: 'Nope/list' } }, [entity]: { list: { mode: 'list', view: `${entity}/list` } } } };
+      const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
+      const issues = [];
+      hs.onSocketIssue((i) => issues.push(i));
+      const stopA = drain(hs.views.Nope.list.use());
+      await waitFor(() => issues.length > 0, 'a socket issue for the unknown view');
+      assert.equal(issues[0].error, 'unknown-view');
+      assert.equal(issues[0].fatal, false);
+      const stopB = drain(hs.views[entity].list.use());
+      await converge(hs, `${entity}/list`);
+      assert.equal(hs.connectionState, 'connected');
+      stopA();
+      stopB();
+      hs.disconnect();
+    });
+  });
+}
 
 async function waitFor(cond, what, tries = 400) {
   for (let i = 0; i < tries; i++) {
