@@ -343,20 +343,48 @@ func appendJSON(b []byte, v any) []byte {
 }
 
 func appendObject(b []byte, m map[string]any) []byte {
-	var stackKeys [32]string
-	keys := stackKeys[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) > 32 {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, m[k])
+		}
+		return append(b, '}')
 	}
-	sortStrings(keys)
+	// Small objects: collect the entries once and insertion-sort them by key.
+	type entry struct {
+		k string
+		v any
+	}
+	var stack [32]entry
+	es := stack[:0]
+	for k, v := range m {
+		e := entry{k, v}
+		i := len(es)
+		es = append(es, e)
+		for i > 0 && es[i-1].k > k {
+			es[i] = es[i-1]
+			i--
+		}
+		es[i] = e
+	}
 	b = append(b, '{')
-	for i, k := range keys {
+	for i := range es {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = appendString(b, es[i].k)
 		b = append(b, ':')
-		b = appendJSON(b, m[k])
+		b = appendJSON(b, es[i].v)
 	}
 	return append(b, '}')
 }
