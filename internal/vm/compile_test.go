@@ -270,3 +270,14 @@ func TestCompileErrorsNameTheSpecPath(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryOpcodeHasAName(t *testing.T) {
+	seen := map[string]bool{}
+	for op := OpInvalid; op < opCount; op++ {
+		name := op.String()
+		require.NotContains(t, name, "Op(", "opcode %d", op)
+		require.False(t, seen[name], "duplicate name %s", name)
+		seen[name] = true
+	}
+	require.Equal(t, "Op(200)", Opcode(200).String())
+}

@@ -45,7 +45,6 @@ type Program struct {
 	resolvers []*resolverSpec
 	typeNames []string // event-type ids → names
 	typeIDs   map[string]int
-	ctxLoc    []string // computed-field locations, per entity and field (for errors)
 }
 
 // Path is an interned dotted path.
