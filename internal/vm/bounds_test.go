@@ -75,3 +75,17 @@ func TestNewMachineRejectsBadConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, DefaultStateCapacity, m.cfg.StateCapacity)
 }
+
+func TestReplayBudget(t *testing.T) {
+	cfg := oreConfig()
+	cfg.ReplayBudget = 2
+	w := newOreWorld(t, cfg)
+	r100, varA := pk("round-100"), pk("var")
+	for i := 0; i < 3; i++ {
+		w.deploy(r100, varA, 1000+uint64(i), sig(fmt.Sprint("d", i)), 0)
+	}
+	w.round(r100, 1010, round100())
+	require.Equal(t, uint64(2), w.m.Stats().Replayed)
+	require.Equal(t, uint64(1), w.m.Stats().Dropped)
+	require.Equal(t, float64(2), w.state("OreRound", "100")["metrics"].(map[string]any)["deploy_count"])
+}

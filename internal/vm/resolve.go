@@ -236,6 +236,7 @@ func (m *Machine) Deliver(kind ResolverKind, k string, answer []byte) ([]event.M
 	}
 	m.out = m.out[:0]
 	m.errs = m.errs[:0]
+	m.replays = 0
 	if w, ok := m.waiting[ck]; ok {
 		delete(m.waiting, ck)
 		for i, wk := range m.waitKeys {

@@ -26,6 +26,7 @@ const (
 	DefaultMaxArrayLength   = 100
 	DefaultResolverCache    = 20000
 	DefaultMaxRetries       = 100
+	DefaultReplayBudget     = 100000
 	maxLookupDepth          = 5
 	sweepEverySlots         = 32
 )
@@ -59,6 +60,9 @@ type Config struct {
 	MaxArrayLength int
 	// ResolverCacheCapacity bounds the resolver answers kept (LRU); 0 means 20,000.
 	ResolverCacheCapacity int
+	// ReplayBudget bounds the queued updates one event may replay (a cascade of unblocked queues);
+	// 0 means 100,000.
+	ReplayBudget int
 	// Resolvers answers token-metadata, URL, slot-hash and block-time questions; nil answers none.
 	Resolvers Resolvers
 	// OnResolve, when set, is called each time an answer enters the Machine (from Resolvers or
@@ -101,6 +105,7 @@ func (c *Config) withDefaults() (Config, error) {
 		{&out.RecentTxCapacity, DefaultRecentTxCapacity, "RecentTxCapacity"},
 		{&out.MaxArrayLength, DefaultMaxArrayLength, "MaxArrayLength"},
 		{&out.ResolverCacheCapacity, DefaultResolverCache, "ResolverCacheCapacity"},
+		{&out.ReplayBudget, DefaultReplayBudget, "ReplayBudget"},
 	} {
 		if err := set(f.p, f.d, f.name); err != nil {
 			return out, err
@@ -214,6 +219,7 @@ type Machine struct {
 	errs     []error
 	work     []workItem
 	draining bool
+	replays  int // replays run for the current event (see Config.ReplayBudget)
 	buf      []byte
 	topEv    evCtx
 	maxSlot  uint64
@@ -273,6 +279,7 @@ func (m *Machine) Stats() Stats {
 func (m *Machine) Process(ev *event.Event) ([]event.Mutation, error) {
 	m.out = m.out[:0]
 	m.errs = m.errs[:0]
+	m.replays = 0
 	m.stats.Events++
 	if ev == nil {
 		m.stats.Undecodable++
@@ -518,6 +525,14 @@ func (m *Machine) drain() {
 	}
 	m.draining = true
 	for i := 0; i < len(m.work); i++ {
+		if m.replays >= m.cfg.ReplayBudget {
+			// The per-event budget is spent: what is left is dropped (it never happens with the
+			// default bounds unless queues are configured very large).
+			m.stats.Dropped += uint64(len(m.work) - i)
+			m.log.Warn("replay budget exhausted", "dropped", len(m.work)-i)
+			break
+		}
+		m.replays++
 		w := m.work[i]
 		m.stats.Replayed++
 		h := w.item.route.handlerFor(w.entity)
@@ -569,6 +584,9 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 	for pc := h.Start; pc < h.End; pc++ {
 		m.pc = pc
 		in := &code[pc]
+		if debugVM {
+			m.trace(pc, *in)
+		}
 		var err error
 		switch in.Op {
 		case OpLoadEvent:
