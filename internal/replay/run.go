@@ -9,8 +9,10 @@ import (
 	"math"
 
 	"github.com/charmbracelet/log"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/archive"
+	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 	"github.com/hyperstack-go/hyperstack/internal/pipeline"
 	"github.com/hyperstack-go/hyperstack/internal/stack"
 	"github.com/hyperstack-go/hyperstack/internal/vm"
@@ -129,30 +131,16 @@ func Run(ctx context.Context, a *archive.Archive, opts Options) (*Result, error)
 		return nil, err
 	}
 	res := &Result{}
-	to := opts.ToSlot
-	if to == 0 {
-		to = math.MaxUint64
-	}
-	err = a.Scan(ctx, opts.FromSlot, to, func(u archive.Update) error {
-		if opts.ToSeq != 0 && u.Seq > opts.ToSeq {
-			return errStop
-		}
-		if err := p.Feed(u.Seq, u.Raw); err != nil {
-			return err
-		}
+	err = feedArchive(ctx, a, opts.FromSlot, opts.ToSlot, opts.ToSeq, p, func(seq, slot uint64, hasSlot bool) {
 		res.Updates++
-		res.LastSeq = u.Seq
-		if u.HasSlot && u.Slot > res.LastSlot {
-			res.LastSlot = u.Slot
+		res.LastSeq = seq
+		if hasSlot && slot > res.LastSlot {
+			res.LastSlot = slot
 		}
 		if opts.Progress != nil {
-			opts.Progress(u.Seq, u.Slot)
+			opts.Progress(seq, slot)
 		}
-		return nil
 	})
-	if errors.Is(err, errStop) {
-		err = nil
-	}
 	if bw != nil {
 		if ferr := bw.Flush(); err == nil && ferr != nil {
 			err = fmt.Errorf("write output: %w", ferr)
@@ -201,4 +189,116 @@ func ShortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// readAhead is how many decoded updates the reading goroutine may be ahead of the VM, in batches of
+// readBatch.
+const (
+	readBatch = 256
+	readAhead = 8
+)
+
+// fed is one update read and decoded ahead of the pipeline.
+type fed struct {
+	seq, slot uint64
+	hasSlot   bool
+	raw       []byte
+	msg       *geyserpb.SubscribeUpdate
+	ok        bool // msg holds the decoded update
+}
+
+// feedArchive feeds the updates of the slot range (up to toSeq, 0 = no bound) to p in archive order.
+// Reading the archive and decoding the protobuf run on a second goroutine, ahead of the pipeline,
+// which runs on the caller's; the order, and so the output, is the same as feeding one by one.
+// after is called on the caller's goroutine after each update is fed.
+func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSeq uint64, p *pipeline.Pipeline,
+	after func(seq, slot uint64, hasSlot bool)) error {
+	if toSlot == 0 {
+		toSlot = math.MaxUint64
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []fed, readAhead)
+	free := make(chan []fed, readAhead+2)
+	for range readAhead + 2 {
+		free <- make([]fed, 0, readBatch)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(full)
+		var cur []fed
+		take := func() bool {
+			select {
+			case cur = <-free:
+				cur = cur[:0]
+				return true
+			case <-rctx.Done():
+				return false
+			}
+		}
+		if !take() {
+			readErr <- rctx.Err()
+			return
+		}
+		err := a.Scan(rctx, fromSlot, toSlot, func(u archive.Update) error {
+			if toSeq != 0 && u.Seq > toSeq {
+				return errStop
+			}
+			cur = cur[:len(cur)+1]
+			f := &cur[len(cur)-1]
+			if f.msg == nil {
+				f.msg = new(geyserpb.SubscribeUpdate)
+			}
+			f.msg.Reset()
+			f.seq, f.slot, f.hasSlot, f.raw = u.Seq, u.Slot, u.HasSlot, u.Raw
+			f.ok = proto.Unmarshal(u.Raw, f.msg) == nil
+			if len(cur) == cap(cur) {
+				select {
+				case full <- cur:
+				case <-rctx.Done():
+					return rctx.Err()
+				}
+				if !take() {
+					return rctx.Err()
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, errStop) {
+			err = nil
+		}
+		if err == nil && len(cur) > 0 {
+			select {
+			case full <- cur:
+			case <-rctx.Done():
+				err = rctx.Err()
+			}
+		}
+		readErr <- err
+	}()
+	var err error
+	for batch := range full {
+		if err == nil {
+			for i := range batch {
+				f := &batch[i]
+				if f.ok {
+					err = p.FeedMessage(f.seq, f.msg)
+				} else {
+					err = p.Feed(f.seq, f.raw) // counts and logs the undecodable update
+				}
+				if err != nil {
+					cancel()
+					break
+				}
+				after(f.seq, f.slot, f.hasSlot)
+				f.raw = nil
+			}
+		}
+		free <- batch
+	}
+	rerr := <-readErr
+	if err != nil {
+		return err
+	}
+	return rerr
 }
