@@ -44,6 +44,12 @@ type conn struct {
 
 var errConnClosed = errors.New("connection closed")
 
+// msgOverhead is what one queued message costs besides its payload (the queue slot), counted
+// against MaxQueueBytes so that many tiny frames are bounded too.
+const msgOverhead = 32
+
+func msgCost(payload []byte) int { return len(payload) + msgOverhead }
+
 // enqueueLive queues a live frame without waiting: a frame that does not fit disconnects the
 // client as slow. A single frame larger than the whole queue is accepted when the queue is empty.
 func (c *conn) enqueueLive(payload []byte) {
@@ -61,7 +67,7 @@ func (c *conn) enqueue(op int, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if used := c.queued + c.inflight; used > 0 && used+len(payload) > c.srv.cfg.MaxQueueBytes {
+	if used := c.queued + c.inflight; used > 0 && used+msgCost(payload) > c.srv.cfg.MaxQueueBytes {
 		c.mu.Unlock()
 		c.closeSlow()
 		return
@@ -81,7 +87,7 @@ func (c *conn) enqueueWait(op int, payload []byte) error {
 			return errConnClosed
 		}
 		used := c.queued + c.inflight
-		if used == 0 || used+len(payload) <= c.srv.cfg.MaxQueueBytes {
+		if used == 0 || used+msgCost(payload) <= c.srv.cfg.MaxQueueBytes {
 			c.pushLocked(outMsg{op, payload})
 			c.mu.Unlock()
 			return nil
@@ -112,7 +118,7 @@ func (c *conn) enqueueWait(op int, payload []byte) error {
 // pushLocked appends a message and makes sure a writer runs. Caller holds mu.
 func (c *conn) pushLocked(m outMsg) {
 	c.queue = append(c.queue, m)
-	c.queued += len(m.data)
+	c.queued += msgCost(m.data)
 	if !c.writing {
 		c.writing = true
 		c.srv.writers.Add(1)

@@ -164,7 +164,7 @@ func (s *subscription) deliver(seq uint64, payload []byte) {
 		if !s.active.Load() {
 			if !s.removed {
 				s.pending = append(s.pending, pendingFrame{seq, payload})
-				s.pendingBytes += len(payload)
+				s.pendingBytes += msgCost(payload)
 				if s.pendingBytes > s.c.srv.cfg.MaxQueueBytes {
 					s.removed = true
 					s.pending = nil

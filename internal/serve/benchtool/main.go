@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 )
 
 func main() {
@@ -23,7 +24,15 @@ func main() {
 	window := flag.Int("window", 64, "frames in flight per client (fanout pacing)")
 	rate := flag.Int("rate", 10000, "deliveries per second (latency)")
 	url := flag.String("url", "", "server URL (idle-clients)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	var err error
 	switch *mode {
 	case "fanout":
@@ -39,6 +48,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
