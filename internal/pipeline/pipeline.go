@@ -11,6 +11,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/charmbracelet/log"
 	"google.golang.org/protobuf/proto"
@@ -81,6 +82,7 @@ type Pipeline struct {
 	msg     *geyserpb.SubscribeUpdate
 	events  []event.Event
 	muts    []event.Mutation
+	scratch []byte
 	stats   Stats
 	log     *log.Logger
 }
@@ -162,6 +164,17 @@ func (p *Pipeline) FeedMessage(seq uint64, u *geyserpb.SubscribeUpdate) error {
 		if err != nil {
 			p.stats.HandlerErrors++
 			p.log.Warn("handler failed; event skipped", "seq", seq, "slot", slot, "err", err)
+		}
+		p.muts = append(p.muts, out...)
+	}
+	if bm := u.GetBlockMeta(); bm != nil && bm.GetBlockTime() != nil {
+		// Block times answer the VM's block_time questions (capture timestamps, ContextTimestamp):
+		// they come from the stream itself, so replays reproduce them.
+		out, err := p.machine.Deliver(vm.ResolveBlockTime, strconv.FormatUint(bm.GetSlot(), 10),
+			strconv.AppendInt(p.scratch[:0], bm.GetBlockTime().GetTimestamp(), 10))
+		if err != nil {
+			p.stats.HandlerErrors++
+			p.log.Warn("block time delivery failed", "slot", bm.GetSlot(), "err", err)
 		}
 		p.muts = append(p.muts, out...)
 	}
