@@ -17,14 +17,9 @@ const maxSafeInteger = 9007199254740991
 
 // decodeObject parses a JSON object, keeping numbers as json.Number so that no precision is lost.
 func decodeObject(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := parseJSON(b)
+	if err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("trailing data after json value")
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -80,7 +75,11 @@ func (m *merger) merge(dst, src map[string]any, prefix string) {
 		switch s := sv.(type) {
 		case map[string]any:
 			if d, ok := dv.(map[string]any); ok {
-				m.merge(d, s, join(prefix, k))
+				sub := ""
+				if len(m.appendPaths) > 0 {
+					sub = join(prefix, k)
+				}
+				m.merge(d, s, sub)
 				continue
 			}
 		case []any:
