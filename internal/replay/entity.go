@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -70,48 +71,10 @@ func KeyCandidates(key string) [][]byte {
 // newest maxArray items; 0 or less is no cap), every other value replaces the old one, null included.
 // Numbers are kept as json.Number, so no precision is lost.
 func MergePatch(state map[string]any, patch json.RawMessage, appendPaths []string, maxArray int) error {
-	d := json.NewDecoder(bytes.NewReader(patch))
-	d.UseNumber()
-	var p map[string]any
-	if err := d.Decode(&p); err != nil {
+	if err := mergeJSON(state, patch, appendPaths, maxArray); err != nil {
 		return fmt.Errorf("patch: %w", err)
 	}
-	if p == nil {
-		return fmt.Errorf("patch: not an object: %s", patch)
-	}
-	mergeInto(state, p, "", appendPaths, maxArray)
 	return nil
-}
-
-func mergeInto(dst, src map[string]any, prefix string, app []string, maxArray int) {
-	for k, v := range src {
-		path := k
-		if prefix != "" {
-			path = prefix + "." + k
-		}
-		switch sv := v.(type) {
-		case map[string]any:
-			if dv, ok := dst[k].(map[string]any); ok {
-				mergeInto(dv, sv, path, app, maxArray)
-				continue
-			}
-			nm := map[string]any{}
-			mergeInto(nm, sv, path, app, maxArray)
-			dst[k] = nm
-			continue
-		case []any:
-			if slices.Contains(app, path) {
-				dv, _ := dst[k].([]any)
-				out := append(append(make([]any, 0, len(dv)+len(sv)), dv...), sv...)
-				if maxArray > 0 && len(out) > maxArray {
-					out = out[len(out)-maxArray:]
-				}
-				dst[k] = out
-				continue
-			}
-		}
-		dst[k] = v
-	}
 }
 
 // EntityOptions select the entity and the slot.
@@ -136,6 +99,9 @@ func (o EntityOptions) maxArray() int {
 }
 
 func (st *EntityState) apply(updateSeq uint64, l Line, opts EntityOptions) error {
+	if len(l.Append) == 0 {
+		l.Append = nil
+	}
 	if err := MergePatch(st.State, l.Patch, l.Append, opts.maxArray()); err != nil {
 		return fmt.Errorf("update %d: %w", updateSeq, err)
 	}
@@ -180,17 +146,17 @@ func lastSeqAtOrBefore(ctx context.Context, a *archive.Archive, slot uint64) (ui
 }
 
 // EntityFromGolden rebuilds an entity from a golden's entity index: only the records that touched
-// the entity are read, and only its own lines in them are decoded. Unknown entities and keys give an
-// ErrUnknownEntity error listing what exists; an entity whose first mutation comes after AtSlot
-// gives ErrNotYet.
+// the entity are read, newest first, and only its own lines in them; values a newer mutation
+// replaced are skimmed, not decoded. Unknown entities and keys give an ErrUnknownEntity error
+// listing what exists; an entity whose first mutation comes after AtSlot gives ErrNotYet.
 func EntityFromGolden(ctx context.Context, g *Golden, opts EntityOptions) (*EntityState, error) {
-	st := &EntityState{Entity: opts.Entity, AtSlot: opts.AtSlot, State: map[string]any{}, FromGolden: true}
+	st := &EntityState{Entity: opts.Entity, AtSlot: opts.AtSlot, FromGolden: true}
 	type hit struct {
-		seq   uint64
-		spans []span
+		seq, slot uint64
+		spans     []span
 	}
 	var hits []hit
-	var firstSlot uint64
+	firstSlot := uint64(math.MaxUint64)
 	for _, cand := range KeyCandidates(opts.Key) {
 		prefix := appendIndexPrefix(nil, opts.Entity, cand)
 		end := append(bytes.Clone(prefix[:len(prefix)-1]), 1)
@@ -202,53 +168,73 @@ func EntityFromGolden(ctx context.Context, g *Golden, opts EntityOptions) (*Enti
 			if g.Info.LastSeq != 0 && seq > g.Info.LastSeq {
 				return nil // written after the golden's info: not covered
 			}
-			sp, err := decodeSpans(v)
+			slot, sp, err := decodeIndexValue(v)
 			if err != nil {
 				return err
 			}
-			hits = append(hits, hit{seq, sp})
+			firstSlot = min(firstSlot, slot)
+			if opts.AtSlot == 0 || slot <= opts.AtSlot {
+				hits = append(hits, hit{seq, slot, sp})
+			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, archive.ErrNotFound) {
 			return nil, err
 		}
-		if len(hits) > 0 {
+		if firstSlot != math.MaxUint64 {
 			st.Key = cand
 			break
 		}
 	}
-	if len(hits) == 0 {
+	if st.Key == nil {
 		return nil, g.unknown(ctx, opts.Entity)
 	}
-	for _, h := range hits {
+	if len(hits) == 0 {
+		return nil, notYet(opts, st.Key, firstSlot)
+	}
+	rm := newReverseMerge(opts.maxArray())
+	for i := len(hits) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h := hits[i]
 		r, err := g.Record(h.seq)
 		if err != nil {
 			return nil, fmt.Errorf("golden record %d: %w", h.seq, err)
 		}
-		if firstSlot == 0 || r.Slot < firstSlot {
-			firstSlot = r.Slot
-		}
-		if opts.AtSlot != 0 && r.Slot > opts.AtSlot {
-			continue
-		}
-		for _, s := range h.spans {
+		for j := len(h.spans) - 1; j >= 0; j-- {
+			s := h.spans[j]
 			if uint64(s.off)+uint64(s.n) > uint64(len(r.Lines)) {
 				return nil, fmt.Errorf("%w: entity index points past record %d", ErrCorruptGolden, h.seq)
 			}
-			var l Line
-			if err := json.Unmarshal(r.Lines[s.off:s.off+s.n], &l); err != nil {
+			l, err := parseLine(r.Lines[s.off : s.off+s.n])
+			if err != nil {
 				return nil, fmt.Errorf("%w: record %d: %v", ErrCorruptGolden, h.seq, err)
 			}
-			if err := st.apply(h.seq, l, opts); err != nil {
-				return nil, err
+			if err := rm.older(l.Patch, l.Append); err != nil {
+				return nil, fmt.Errorf("%w: record %d: patch: %v", ErrCorruptGolden, h.seq, err)
+			}
+			if st.Mutations == 0 {
+				st.LastSlot = l.Slot
+			}
+			st.Mutations++
+			st.FirstSlot = l.Slot
+			if opts.History {
+				if len(l.Append) == 0 {
+					l.Append = nil
+				}
+				st.History = append(st.History, Change{UpdateSeq: h.seq, Line: l})
 			}
 		}
 	}
-	if st.Mutations == 0 {
-		return nil, fmt.Errorf("%w: %s %s has no mutation at or before slot %d (its first is at slot %d)",
-			ErrNotYet, opts.Entity, st.Key, opts.AtSlot, firstSlot)
-	}
+	slices.Reverse(st.History)
+	st.State = rm.State()
 	return st, nil
+}
+
+func notYet(opts EntityOptions, key []byte, firstSlot uint64) error {
+	return fmt.Errorf("%w: %s %s has no mutation at or before slot %d (its first is at slot %d)",
+		ErrNotYet, opts.Entity, key, opts.AtSlot, firstSlot)
 }
 
 // maxListed bounds the keys an unknown-key error lists.
@@ -337,7 +323,6 @@ func EntityByReplay(ctx context.Context, a *archive.Archive, ro Options, opts En
 	var entities []string
 	var keys []string
 	var firstSlot uint64
-	var buf []byte
 	sink := pipeline.SinkFunc(func(b pipeline.Batch) error {
 		for i := range b.Mutations {
 			m := &b.Mutations[i]
@@ -369,11 +354,8 @@ func EntityByReplay(ctx context.Context, a *archive.Archive, ro Options, opts En
 			if opts.AtSlot != 0 && b.Slot > opts.AtSlot {
 				continue
 			}
-			buf = AppendLine(buf[:0], m)
-			var l Line
-			if err := json.Unmarshal(buf, &l); err != nil {
-				return err
-			}
+			l := Line{Slot: m.Slot, Seq: m.Seq, Entity: m.Export, Key: m.Key, Patch: m.Patch, Append: m.Append,
+				Handler: m.Handler}
 			if err := st.apply(b.Seq, l, opts); err != nil {
 				return err
 			}
@@ -405,8 +387,7 @@ func EntityByReplay(ctx context.Context, a *archive.Archive, ro Options, opts En
 		return nil, unknownKeyError(opts.Entity, keys, opts.AtSlot)
 	}
 	if st.Mutations == 0 {
-		return nil, fmt.Errorf("%w: %s %s has no mutation at or before slot %d (its first is at slot %d)",
-			ErrNotYet, opts.Entity, st.Key, opts.AtSlot, firstSlot)
+		return nil, notYet(opts, st.Key, firstSlot)
 	}
 	return st, nil
 }

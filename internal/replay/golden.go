@@ -119,8 +119,9 @@ func decodeRecord(seq uint64, v []byte) (Record, error) {
 }
 
 // Entity index key: entity name, 0x00, key JSON, 0x00, update seq (u64 BE). JSON text never holds a
-// raw 0x00, so the prefix entity\0key\0 selects exactly one entity key. The value lists the lines of
-// that entity key inside the record: (offset u32 BE, length u32 BE) pairs.
+// raw 0x00, so the prefix entity\0key\0 selects exactly one entity key. The value is the record's
+// slot (u64 BE) and the lines of that entity key inside the record: (offset u32 BE, length u32 BE)
+// pairs.
 func appendIndexPrefix(dst []byte, entity string, key []byte) []byte {
 	dst = append(dst, entity...)
 	dst = append(dst, 0)
@@ -139,15 +140,16 @@ func parseIndexKey(k []byte) (entity string, key []byte, seq uint64, ok bool) {
 // span locates one line inside a record's lines.
 type span struct{ off, n uint32 }
 
-func decodeSpans(v []byte) ([]span, error) {
-	if len(v)%8 != 0 || len(v) == 0 {
-		return nil, fmt.Errorf("%w: entity index value of %d bytes", ErrCorruptGolden, len(v))
+func decodeIndexValue(v []byte) (slot uint64, spans []span, err error) {
+	if len(v)%8 != 0 || len(v) < 16 {
+		return 0, nil, fmt.Errorf("%w: entity index value of %d bytes", ErrCorruptGolden, len(v))
 	}
-	out := make([]span, len(v)/8)
-	for i := range out {
-		out[i] = span{binary.BigEndian.Uint32(v[i*8:]), binary.BigEndian.Uint32(v[i*8+4:])}
+	slot, v = binary.BigEndian.Uint64(v), v[8:]
+	spans = make([]span, len(v)/8)
+	for i := range spans {
+		spans[i] = span{binary.BigEndian.Uint32(v[i*8:]), binary.BigEndian.Uint32(v[i*8+4:])}
 	}
-	return out, nil
+	return slot, spans, nil
 }
 
 // group collects the lines of one entity key within a record.
@@ -224,7 +226,7 @@ func (g *GoldenWriter) Apply(b pipeline.Batch) error {
 		m := &b.Mutations[i]
 		off := len(g.lines)
 		g.lines = AppendLine(g.lines, m)
-		g.addSpan(m, off, len(g.lines)-off)
+		g.addSpan(m, b.Slot, off, len(g.lines)-off)
 	}
 	g.prev = g.chain.next(g.prev, b.Seq, b.Slot, g.lines)
 	g.info.Records++
@@ -257,7 +259,7 @@ func (g *GoldenWriter) Apply(b pipeline.Batch) error {
 	return nil
 }
 
-func (g *GoldenWriter) addSpan(m *event.Mutation, off, n int) {
+func (g *GoldenWriter) addSpan(m *event.Mutation, slot uint64, off, n int) {
 	var gr *group
 	for i := range g.groups {
 		if g.groups[i].entity == m.Export && bytes.Equal(g.groups[i].key, m.Key) {
@@ -272,7 +274,8 @@ func (g *GoldenWriter) addSpan(m *event.Mutation, off, n int) {
 			g.groups = append(g.groups, group{})
 		}
 		gr = &g.groups[len(g.groups)-1]
-		gr.entity, gr.key, gr.spans = m.Export, m.Key, gr.spans[:0]
+		gr.entity, gr.key = m.Export, m.Key
+		gr.spans = binary.BigEndian.AppendUint64(gr.spans[:0], slot)
 	}
 	gr.spans = binary.BigEndian.AppendUint32(gr.spans, uint32(off))
 	gr.spans = binary.BigEndian.AppendUint32(gr.spans, uint32(n))

@@ -116,6 +116,7 @@ func runInspectEntity(ctx context.Context, f *Factory, opts *inspectEntityOption
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "note: %s; replaying the archive (slow). Make this instant with:\n  hyperstack replay %s%s --write-golden\n",
 			why, opts.Archive, stackFlag(opts.Stack))
+		defer replayGC(f)()
 		bar := newProgressLine(f, "replayed", cp.Seq)
 		var done, lastSlot uint64
 		st, err = replay.EntityByReplay(ctx, a, replay.Options{Spec: spec, Program: prog, Logger: logger,
