@@ -109,26 +109,6 @@ func join(prefix, k string) string {
 	return prefix + "." + k
 }
 
-// cloneValue deep-copies a decoded JSON value.
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
 // appendValue appends the JSON encoding of v to buf: object keys sorted, integers beyond
 // ±maxSafeInteger as decimal strings.
 func appendValue(buf []byte, v any) []byte {
