@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"strconv"
+
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
@@ -21,6 +23,9 @@ type account struct {
 	// its position in that table.
 	lut      int
 	lutIndex uint8
+	// invoked is the serial of the last transaction that invoked this account as a program (compile
+	// scratch).
+	invoked uint64
 }
 
 // tokenHolding is the part of a token account that shows up in pre/post token balances.
@@ -32,6 +37,18 @@ type tokenHolding struct {
 	wallet   *account
 	amount   uint64
 	dec      uint32
+	// strAmount, amountStr and uiStr cache the decimal forms of an amount for token balances.
+	strAmount        uint64
+	amountStr, uiStr string
+}
+
+// strings returns the decimal and UI forms of amount (cached: a transaction's pre balance is usually
+// the previous one's post balance).
+func (h *tokenHolding) strings(amount uint64) (string, string) {
+	if h.amountStr == "" || h.strAmount != amount {
+		h.strAmount, h.amountStr, h.uiStr = amount, strconv.FormatUint(amount, 10), uiAmountString(amount, h.dec)
+	}
+	return h.amountStr, h.uiStr
 }
 
 func (a *account) base58() string {

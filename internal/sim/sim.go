@@ -303,20 +303,40 @@ func (s *Sim) unixTime() int64 { return s.slotStart / int64(time.Second) }
 // SlotTime returns the wall time the simulated chain assigns to the start of a slot.
 func SlotTime(slot uint64) time.Time { return time.Unix(0, slotTime(slot)).UTC() }
 
-func (s *Sim) emit(u *geyserpb.SubscribeUpdate) {
+// emit queues u with its created_at (ts, allocated with the update) on the slot's clock.
+func (s *Sim) emit(u *geyserpb.SubscribeUpdate, ts *timestamppb.Timestamp) {
 	off := min(s.slotUpdates*int64(20*time.Microsecond), int64(SlotDuration)-1)
 	t := s.slotStart + off
-	u.CreatedAt = &timestamppb.Timestamp{Seconds: t / int64(time.Second), Nanos: int32(t % int64(time.Second))}
+	ts.Seconds, ts.Nanos = t/int64(time.Second), int32(t%int64(time.Second))
+	u.CreatedAt = ts
 	s.slotUpdates++
 	s.queue = append(s.queue, u)
 	s.stats.Updates++
 }
 
+// slotMsg and accountMsg are the memory of one slot or account update, allocated at once.
+type slotMsg struct {
+	u      geyserpb.SubscribeUpdate
+	w      geyserpb.SubscribeUpdate_Slot
+	s      geyserpb.SubscribeUpdateSlot
+	ts     timestamppb.Timestamp
+	parent uint64
+}
+
+type accountMsg struct {
+	u  geyserpb.SubscribeUpdate
+	w  geyserpb.SubscribeUpdate_Account
+	a  geyserpb.SubscribeUpdateAccount
+	i  geyserpb.SubscribeUpdateAccountInfo
+	ts timestamppb.Timestamp
+}
+
 func (s *Sim) emitSlot(r slotRef, st geyserpb.SlotStatus) {
-	p := r.parent
-	s.emit(&geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Slot{
-		Slot: &geyserpb.SubscribeUpdateSlot{Slot: r.slot, Parent: &p, Status: st},
-	}})
+	m := &slotMsg{parent: r.parent}
+	m.s.Slot, m.s.Parent, m.s.Status = r.slot, &m.parent, st
+	m.w.Slot = &m.s
+	m.u.UpdateOneof = &m.w
+	s.emit(&m.u, &m.ts)
 	s.stats.SlotUpdates++
 }
 
@@ -334,21 +354,21 @@ func (s *Sim) ownerBytes(p solana.Pubkey) []byte {
 // transaction).
 func (s *Sim) emitAccount(a *account, sig []byte) {
 	s.writeVersion++
-	s.emit(&geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Account{
-		Account: &geyserpb.SubscribeUpdateAccount{
-			Slot: s.slot,
-			Account: &geyserpb.SubscribeUpdateAccountInfo{
-				Pubkey:       a.key[:],
-				Lamports:     a.lamports,
-				Owner:        s.ownerBytes(a.owner),
-				Executable:   a.executable,
-				RentEpoch:    a.rentEpoch,
-				Data:         a.data,
-				WriteVersion: s.writeVersion,
-				TxnSignature: sig,
-			},
-		},
-	}})
+	m := &accountMsg{}
+	m.i = geyserpb.SubscribeUpdateAccountInfo{
+		Pubkey:       a.key[:],
+		Lamports:     a.lamports,
+		Owner:        s.ownerBytes(a.owner),
+		Executable:   a.executable,
+		RentEpoch:    a.rentEpoch,
+		Data:         a.data,
+		WriteVersion: s.writeVersion,
+		TxnSignature: sig,
+	}
+	m.a.Slot, m.a.Account = s.slot, &m.i
+	m.w.Account = &m.a
+	m.u.UpdateOneof = &m.w
+	s.emit(&m.u, &m.ts)
 	s.stats.AccountUpdates++
 }
 
@@ -375,6 +395,6 @@ func (s *Sim) emitBlockMeta() {
 			ExecutedTransactionCount: s.txIndex,
 			EntriesCount:             64 + (s.txIndex+63)/64,
 		},
-	}})
+	}}, &timestamppb.Timestamp{})
 	s.stats.BlockMetas++
 }

@@ -1,9 +1,18 @@
 package sim
 
 import (
+	"context"
+	"net"
 	"testing"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
+	"github.com/hyperstack-go/hyperstack/internal/geyserserver"
+	"github.com/hyperstack-go/hyperstack/internal/geyserserver/filter"
 )
 
 func benchGenerate(b *testing.B, scenario string, opts Options, marshal bool) {
@@ -48,4 +57,105 @@ func BenchmarkGenerateSPLToken(b *testing.B) { benchGenerate(b, ScenarioSPLToken
 // pay per update).
 func BenchmarkGenerateSPLTokenMarshal(b *testing.B) {
 	benchGenerate(b, ScenarioSPLToken, Options{}, true)
+}
+
+// rawFrame and rawCodec let the benchmark's subscriber count wire frames without decoding them, as
+// a recorder does.
+type rawFrame struct{ n int }
+
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	b, err := proto.Marshal(v.(proto.Message))
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	v.(*rawFrame).n = data.Len()
+	return nil
+}
+
+// BenchmarkServeLoopback measures the simulator served over loopback gRPC to one subscriber that
+// takes everything: generation, encoding, publishing through the Geyser server and delivery on the
+// wire.
+func BenchmarkServeLoopback(b *testing.B) {
+	applied := make(chan struct{}, 1)
+	srv := geyserserver.New(geyserserver.Config{Backpressure: true, PingInterval: -1, Hooks: geyserserver.Hooks{
+		OnApplied: func(context.Context, *filter.Filter) { applied <- struct{}{} },
+	}})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, lis) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{StreamName: "Subscribe", ServerStreams: true, ClientStreams: true},
+		"/geyser.Geyser/Subscribe", grpc.ForceCodecV2(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := &geyserpb.SubscribeRequest{
+		Accounts:     map[string]*geyserpb.SubscribeRequestFilterAccounts{"all": {}},
+		Transactions: map[string]*geyserpb.SubscribeRequestFilterTransactions{"all": {}},
+		Slots:        map[string]*geyserpb.SubscribeRequestFilterSlots{"all": {}},
+		BlocksMeta:   map[string]*geyserpb.SubscribeRequestFilterBlocksMeta{"all": {}},
+	}
+	if err := stream.SendMsg(all); err != nil {
+		b.Fatal(err)
+	}
+	<-applied
+	s, err := New(ScenarioSPLToken, 1, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f rawFrame
+	received := make(chan error, 1)
+	var bytes int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := stream.RecvMsg(&f); err != nil {
+				received <- err
+				return
+			}
+			bytes += int64(f.n)
+		}
+		received <- nil
+	}()
+	mo := proto.MarshalOptions{Deterministic: true}
+	for i := 0; i < b.N; i++ {
+		u, err := s.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := mo.Marshal(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Publish(u, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-received; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	b.ReportMetric(float64(bytes)/float64(b.N), "B/update")
 }

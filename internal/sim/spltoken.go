@@ -143,11 +143,11 @@ func (st *splToken) holder(m *mint) *account {
 // holder or (less often) any wallet, which may not hold the mint yet.
 func (st *splToken) recipient(m *mint, not *account) *account {
 	g := st.s.g
-	grow := 0.2 * (1 - float64(len(st.wallets))/float64(st.maxWallets))
+	grow := 0.08 * (1 - float64(len(st.wallets))/float64(st.maxWallets))
 	switch {
 	case g.chance(grow):
 		return st.newWallet()
-	case g.chance(0.8) && len(m.holders) > 1:
+	case g.chance(0.9) && len(m.holders) > 1:
 		for range 4 {
 			h := st.holder(m)
 			if h.token.ownerKey != not.key {

@@ -14,6 +14,24 @@ const (
 	tokenAccountSize = 165
 )
 
+// Log lines of the Token and Associated Token Account programs.
+const (
+	logCreateIdempotent   = "Program log: CreateIdempotent"
+	logGetAccountDataSize = "Program log: Instruction: GetAccountDataSize"
+	logInitATA            = "Program log: Initialize the associated token account"
+	logInitImmutableOwner = "Program log: Instruction: InitializeImmutableOwner"
+	logUpgrade2022        = "Program log: Please upgrade to SPL Token 2022 for immutable owner support"
+	logInitAccount3       = "Program log: Instruction: InitializeAccount3"
+	logTransferChecked    = "Program log: Instruction: TransferChecked"
+	logTransfer           = "Program log: Instruction: Transfer"
+	logMintTo             = "Program log: Instruction: MintTo"
+	logBurn               = "Program log: Instruction: Burn"
+	logInitMint2          = "Program log: Instruction: InitializeMint2"
+)
+
+// zeroU64 is a boxed 0, shared.
+var zeroU64 any = uint64(0)
+
 // tokenCodec encodes SPL Token accounts and instructions through the SPL Token IDL, and builds the
 // instructions (with their logs and inner instructions) the way the Token and Associated Token Account
 // programs execute them.
@@ -21,6 +39,16 @@ type tokenCodec struct {
 	s   *Sim
 	idl *idl.IDL
 	err error
+	// Scratch values handed to the encoder, which does not retain them: refilled on every use.
+	acctVal, mintVal, argVal map[string]any
+
+	// After an account's first encoding, a write that changes only its amount (token account) or
+	// supply (mint) patches a copy of the previous bytes at the field's offset, which the IDL
+	// encoder's own output locates (see u64Field); the same for the amount of transfer, mint_to and
+	// burn. amountOff/supplyOff are -1 when the IDL's layout does not allow it.
+	amountOff, supplyOff         int
+	ixTransfer, ixMintTo, ixBurn *amountIx
+	ixChecked                    map[uint32]*amountIx
 }
 
 func findIDL(idls []*idl.IDL, program solana.Pubkey, names ...string) *idl.IDL {
@@ -52,13 +80,75 @@ func newTokenCodec(s *Sim, idls []*idl.IDL) (*tokenCodec, error) {
 			return nil, fmt.Errorf("spl token idl has no account %q: %w", name, ErrMissingIDL)
 		}
 	}
-	return &tokenCodec{s: s, idl: p}, nil
+	c := &tokenCodec{s: s, idl: p, acctVal: map[string]any{}, mintVal: map[string]any{}, argVal: map[string]any{},
+		amountOff: -1, supplyOff: -1, ixChecked: map[uint32]*amountIx{}}
+	c.prepare()
+	return c, nil
+}
+
+// prepare locates the patchable fields through the encoder (on sample values).
+func (c *tokenCodec) prepare() {
+	var owner, mintKey [32]byte
+	owner[0], mintKey[0] = 1, 2
+	probe := &account{token: &tokenHolding{mint: &account{key: mintKey}, ownerKey: owner}}
+	if off, ok := u64Field(func(v uint64) ([]byte, error) {
+		probe.token.amount = v
+		return c.encodeTokenAccount(probe)
+	}); ok {
+		c.amountOff = off
+	}
+	pm := &mint{acct: &account{}, authority: &account{key: owner}, decimals: 6}
+	if off, ok := u64Field(func(v uint64) ([]byte, error) {
+		pm.supply = v
+		return c.encodeMint(pm)
+	}); ok {
+		c.supplyOff = off
+	}
+	args := func(v uint64) map[string]any { return map[string]any{"amount": v} }
+	c.ixTransfer, _ = newAmountIx(c, "transfer", args)
+	c.ixMintTo, _ = newAmountIx(c, "mint_to", args)
+	c.ixBurn, _ = newAmountIx(c, "burn", args)
+}
+
+// amountData encodes instruction name with amount (and decimals for transfer_checked).
+func (c *tokenCodec) amountData(name string, amount uint64, decimals uint32) []byte {
+	var a *amountIx
+	switch name {
+	case "transfer":
+		a = c.ixTransfer
+	case "mint_to":
+		a = c.ixMintTo
+	case "burn":
+		a = c.ixBurn
+	case "transfer_checked":
+		var ok bool
+		if a, ok = c.ixChecked[decimals]; !ok {
+			a, _ = newAmountIx(c, name, func(v uint64) map[string]any {
+				return map[string]any{"amount": v, "decimals": uint64(decimals)}
+			})
+			c.ixChecked[decimals] = a
+		}
+	}
+	if a != nil {
+		return a.data(amount)
+	}
+	return c.ixData(name, c.amountArgs(amount, decimals, name == "transfer_checked"))
 }
 
 func (c *tokenCodec) fail(err error) {
 	if c.err == nil {
 		c.err = err
 	}
+}
+
+// amountArgs returns the scratch argument map holding amount (and decimals when checked).
+func (c *tokenCodec) amountArgs(amount uint64, decimals uint32, checked bool) map[string]any {
+	clear(c.argVal)
+	c.argVal["amount"] = amount
+	if checked {
+		c.argVal["decimals"] = uint64(decimals)
+	}
+	return c.argVal
 }
 
 func (c *tokenCodec) ixData(name string, args map[string]any) []byte {
@@ -80,18 +170,24 @@ type mint struct {
 	index   int
 }
 
-func (c *tokenCodec) writeMint(m *mint) {
+func (c *tokenCodec) encodeMint(m *mint) ([]byte, error) {
 	var auth any
 	if m.authority != nil {
 		auth = &m.authority.key
 	}
-	b, err := c.idl.EncodeAccount("Mint", map[string]any{
-		"mint_authority":   auth,
-		"supply":           m.supply,
-		"decimals":         uint64(m.decimals),
-		"is_initialized":   true,
-		"freeze_authority": nil,
-	})
+	v := c.mintVal
+	v["mint_authority"], v["supply"], v["decimals"] = auth, m.supply, uint64(m.decimals)
+	v["is_initialized"], v["freeze_authority"] = true, nil
+	return c.idl.EncodeAccount("Mint", v)
+}
+
+// writeMint stores the mint's encoding; after the first, only the supply can have changed.
+func (c *tokenCodec) writeMint(m *mint) {
+	if m.acct.data != nil && c.supplyOff >= 0 {
+		m.acct.data = patchU64(m.acct.data, c.supplyOff, m.supply)
+		return
+	}
+	b, err := c.encodeMint(m)
 	if err != nil {
 		c.fail(err)
 		return
@@ -99,18 +195,22 @@ func (c *tokenCodec) writeMint(m *mint) {
 	m.acct.data = b
 }
 
-func (c *tokenCodec) writeTokenAccount(a *account) {
+func (c *tokenCodec) encodeTokenAccount(a *account) ([]byte, error) {
 	h := a.token
-	b, err := c.idl.EncodeAccount("Account", map[string]any{
-		"mint":             &h.mint.key,
-		"owner":            &h.ownerKey,
-		"amount":           h.amount,
-		"delegate":         nil,
-		"state":            "Initialized",
-		"is_native":        nil,
-		"delegated_amount": uint64(0),
-		"close_authority":  nil,
-	})
+	v := c.acctVal
+	v["mint"], v["owner"], v["amount"], v["delegate"] = &h.mint.key, &h.ownerKey, h.amount, nil
+	v["state"], v["is_native"], v["delegated_amount"], v["close_authority"] = "Initialized", nil, zeroU64, nil
+	return c.idl.EncodeAccount("Account", v)
+}
+
+// writeTokenAccount stores the token account's encoding; after the first, only the amount can have
+// changed.
+func (c *tokenCodec) writeTokenAccount(a *account) {
+	if a.data != nil && c.amountOff >= 0 {
+		a.data = patchU64(a.data, c.amountOff, a.token.amount)
+		return
+	}
+	b, err := c.encodeTokenAccount(a)
 	if err != nil {
 		c.fail(err)
 		return
@@ -158,19 +258,19 @@ func (c *tokenCodec) createATA(t *txn, payer, wallet, ata *account, m *mint) {
 	rent := RentExemptMinimum(tokenAccountSize)
 	n := t.ix(p.ata, []byte{1}, ws(payer), w(ata), r(wallet), r(m.acct), r(p.system.acct), r(p.token.acct))
 	n.cu = 13_183
-	n.log("CreateIdempotent")
+	n.line(logCreateIdempotent)
 	sz := t.cpi(n, p.token, c.ixData("get_account_data_size", nil), r(m.acct))
 	sz.cu = 1_569
-	sz.log("Instruction: GetAccountDataSize")
+	sz.line(logGetAccountDataSize)
 	sz.ret = binary.LittleEndian.AppendUint64(nil, tokenAccountSize)
 	t.cpi(n, p.system, systemCreate(rent, tokenAccountSize, tokenProgramID), w(payer), w(ata)).cu = 150
-	n.log("Initialize the associated token account")
+	n.line(logInitATA)
 	io := t.cpi(n, p.token, c.ixData("initialize_immutable_owner", nil), w(ata))
 	io.cu = 1_405
-	io.log("Instruction: InitializeImmutableOwner").log("Please upgrade to SPL Token 2022 for immutable owner support")
+	io.line(logInitImmutableOwner).line(logUpgrade2022)
 	ia := t.cpi(n, p.token, c.ixData("initialize_account3", map[string]any{"owner": &wallet.key}), w(ata), r(m.acct))
 	ia.cu = 4_188
-	ia.log("Instruction: InitializeAccount3")
+	ia.line(logInitAccount3)
 
 	payer.lamports -= rent
 	ata.lamports = rent
@@ -185,14 +285,14 @@ func (c *tokenCodec) transfer(t *txn, owner, src, dst *account, m *mint, amount 
 	p := c.s.progs.token
 	var n *ixNode
 	if checked {
-		n = t.ix(p, c.ixData("transfer_checked", map[string]any{"amount": amount, "decimals": uint64(m.decimals)}),
+		n = t.ix(p, c.amountData("transfer_checked", amount, m.decimals),
 			w(src), r(m.acct), w(dst), rs(owner))
 		n.cu = 6_200
-		n.log("Instruction: TransferChecked")
+		n.line(logTransferChecked)
 	} else {
-		n = t.ix(p, c.ixData("transfer", map[string]any{"amount": amount}), w(src), w(dst), rs(owner))
+		n = t.ix(p, c.amountData("transfer", amount, 0), w(src), w(dst), rs(owner))
 		n.cu = 4_644
-		n.log("Instruction: Transfer")
+		n.line(logTransfer)
 	}
 	if amount > src.token.amount {
 		t.fail(1, "Error: insufficient funds")
@@ -207,9 +307,9 @@ func (c *tokenCodec) transfer(t *txn, owner, src, dst *account, m *mint, amount 
 
 // transferCPI is a Transfer invoked by another program (parent) whose PDA owns src.
 func (c *tokenCodec) transferCPI(t *txn, parent *ixNode, authority, src, dst *account, amount uint64) {
-	n := t.cpi(parent, c.s.progs.token, c.ixData("transfer", map[string]any{"amount": amount}), w(src), w(dst), r(authority))
+	n := t.cpi(parent, c.s.progs.token, c.amountData("transfer", amount, 0), w(src), w(dst), r(authority))
 	n.cu = 4_644
-	n.log("Instruction: Transfer")
+	n.line(logTransfer)
 	src.token.amount -= amount
 	dst.token.amount += amount
 	c.writeTokenAccount(src)
@@ -218,9 +318,9 @@ func (c *tokenCodec) transferCPI(t *txn, parent *ixNode, authority, src, dst *ac
 
 // mintTo adds a MintTo instruction signed by the mint authority and applies it.
 func (c *tokenCodec) mintTo(t *txn, m *mint, dst *account, amount uint64) {
-	n := t.ix(c.s.progs.token, c.ixData("mint_to", map[string]any{"amount": amount}), w(m.acct), w(dst), rs(m.authority))
+	n := t.ix(c.s.progs.token, c.amountData("mint_to", amount, 0), w(m.acct), w(dst), rs(m.authority))
 	n.cu = 4_492
-	n.log("Instruction: MintTo")
+	n.line(logMintTo)
 	m.supply += amount
 	dst.token.amount += amount
 	c.writeMint(m)
@@ -229,9 +329,9 @@ func (c *tokenCodec) mintTo(t *txn, m *mint, dst *account, amount uint64) {
 
 // mintToCPI is MintTo invoked by another program (parent) with a PDA mint authority.
 func (c *tokenCodec) mintToCPI(t *txn, parent *ixNode, m *mint, dst *account, amount uint64) {
-	n := t.cpi(parent, c.s.progs.token, c.ixData("mint_to", map[string]any{"amount": amount}), w(m.acct), w(dst), r(m.authority))
+	n := t.cpi(parent, c.s.progs.token, c.amountData("mint_to", amount, 0), w(m.acct), w(dst), r(m.authority))
 	n.cu = 4_492
-	n.log("Instruction: MintTo")
+	n.line(logMintTo)
 	m.supply += amount
 	dst.token.amount += amount
 	c.writeMint(m)
@@ -240,9 +340,9 @@ func (c *tokenCodec) mintToCPI(t *txn, parent *ixNode, m *mint, dst *account, am
 
 // burn adds a Burn instruction signed by the account owner and applies it.
 func (c *tokenCodec) burn(t *txn, owner, src *account, m *mint, amount uint64) {
-	n := t.ix(c.s.progs.token, c.ixData("burn", map[string]any{"amount": amount}), w(src), w(m.acct), rs(owner))
+	n := t.ix(c.s.progs.token, c.amountData("burn", amount, 0), w(src), w(m.acct), rs(owner))
 	n.cu = 4_753
-	n.log("Instruction: Burn")
+	n.line(logBurn)
 	m.supply -= amount
 	src.token.amount -= amount
 	c.writeMint(m)
@@ -259,7 +359,7 @@ func (c *tokenCodec) createMint(t *txn, payer *account, m *mint) {
 		"decimals": uint64(m.decimals), "mint_authority": &m.authority.key, "freeze_authority": nil,
 	}), w(m.acct))
 	n.cu = 2_967
-	n.log("Instruction: InitializeMint2")
+	n.line(logInitMint2)
 	payer.lamports -= rent
 	m.acct.lamports = rent
 	m.acct.owner = tokenProgramID

@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strconv"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
-	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
 // Fee and compute constants of mainnet.
@@ -31,7 +32,8 @@ func ws(a *account) ref { return ref{a: a, writable: true, signer: true} }
 func rs(a *account) ref { return ref{a: a, signer: true} }
 
 // ixNode is one invocation: a top-level instruction or a CPI. steps interleave the program's own log
-// lines with the invocations it makes, in execution order.
+// lines with the invocations it makes, in execution order. Nodes are reused by their transaction;
+// only data outlives a commit.
 type ixNode struct {
 	prog     *program
 	accounts []*account
@@ -47,9 +49,15 @@ type step struct {
 	child *ixNode
 }
 
-// log appends a "Program log: ..." line.
+// log appends a "Program log: <msg>" line.
 func (n *ixNode) log(msg string) *ixNode {
 	n.steps = append(n.steps, step{line: "Program log: " + msg})
+	return n
+}
+
+// line appends a complete log line (a constant, to spare the concatenation).
+func (n *ixNode) line(l string) *ixNode {
+	n.steps = append(n.steps, step{line: l})
 	return n
 }
 
@@ -59,7 +67,7 @@ func (n *ixNode) logData(b []byte) *ixNode {
 	return n
 }
 
-// txn collects one transaction while a scenario builds it.
+// txn collects one transaction while a scenario builds it. A txn is reused after its commit.
 type txn struct {
 	b       *Sim
 	keys    []*account
@@ -72,6 +80,10 @@ type txn struct {
 	v0      bool
 	failed  bool
 	failIx  int
+
+	nodes []*ixNode // node pool
+	nodeN int
+	comp  compiled // compile scratch
 }
 
 const (
@@ -86,7 +98,9 @@ func (s *Sim) tx(payer *account) *txn {
 	if t == nil {
 		t = &txn{}
 	}
-	*t = txn{b: s, keys: t.keys[:0], flags: t.flags[:0], pre: t.pre[:0], preTok: t.preTok[:0], ixs: t.ixs[:0]}
+	t.b = s
+	t.keys, t.flags, t.pre, t.preTok, t.ixs = t.keys[:0], t.flags[:0], t.pre[:0], t.preTok[:0], t.ixs[:0]
+	t.cuLimit, t.cuPrice, t.v0, t.failed, t.failIx, t.nodeN = 0, 0, false, false, 0, 0
 	t.use(ws(payer))
 	return t
 }
@@ -119,23 +133,31 @@ func (t *txn) use(rf ref) {
 // computeBudget adds SetComputeUnitLimit and SetComputeUnitPrice, as most mainnet transactions do.
 func (t *txn) computeBudget(limit uint32, microLamports uint64) {
 	cb := t.b.progs.computeBudget
-	d := make([]byte, 5)
+	d := make([]byte, 14)
 	d[0] = 2
 	binary.LittleEndian.PutUint32(d[1:], limit)
-	t.ix(cb, d).cu = 150
-	d = make([]byte, 9)
-	d[0] = 3
-	binary.LittleEndian.PutUint64(d[1:], microLamports)
-	t.ix(cb, d).cu = 150
+	d[5] = 3
+	binary.LittleEndian.PutUint64(d[6:], microLamports)
+	t.ix(cb, d[:5:5]).cu = 150
+	t.ix(cb, d[5:]).cu = 150
 	t.cuLimit, t.cuPrice = limit, microLamports
 }
 
 func (t *txn) node(p *program, data []byte, refs []ref) *ixNode {
 	t.use(r(p.acct))
-	n := &ixNode{prog: p, data: data, accounts: make([]*account, len(refs))}
-	for i, rf := range refs {
+	var n *ixNode
+	if t.nodeN < len(t.nodes) {
+		n = t.nodes[t.nodeN]
+		*n = ixNode{accounts: n.accounts[:0], steps: n.steps[:0]}
+	} else {
+		n = &ixNode{}
+		t.nodes = append(t.nodes, n)
+	}
+	t.nodeN++
+	n.prog, n.data = p, data
+	for _, rf := range refs {
 		t.use(rf)
-		n.accounts[i] = rf.a
+		n.accounts = append(n.accounts, rf.a)
 	}
 	return n
 }
@@ -171,64 +193,74 @@ func (t *txn) fail(code uint32, msg string) {
 }
 
 // compiled is the message layout: keys in account-index order (static, loaded writable, loaded
-// readonly) and the lookup-table part.
+// readonly) and the lookup-table part. order and flags are scratch reused by the next compile.
 type compiled struct {
-	order    []*account
-	flags    []uint8
-	nStatic  int
-	header   geyserpb.MessageHeader
-	lookups  []*geyserpb.MessageAddressTableLookup
-	loadedW  [][]byte
-	loadedR  [][]byte
-	position map[*account]int
+	order   []*account
+	flags   []uint8
+	idx     []int
+	group   []int8
+	nStatic int
+	header  geyserpb.MessageHeader
+	lookups []*geyserpb.MessageAddressTableLookup
+	loadedW [][]byte
+	loadedR [][]byte
 }
 
-func (t *txn) compile() *compiled {
-	c := &compiled{}
-	n := len(t.keys)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+// position is a key's account index (transactions hold a few dozen keys at most).
+func (c *compiled) position(a *account) int {
+	for i, o := range c.order {
+		if o == a {
+			return i
+		}
 	}
-	invoked := map[*account]bool{}
-	var mark func(ns []*ixNode)
-	mark = func(ns []*ixNode) {
-		for _, x := range ns {
-			invoked[x.prog.acct] = true
-			for _, st := range x.steps {
-				if st.child != nil {
-					mark([]*ixNode{st.child})
-				}
+	return -1
+}
+
+func (t *txn) markInvoked(ns []*ixNode, gen uint64) {
+	for _, x := range ns {
+		x.prog.acct.invoked = gen
+		for _, st := range x.steps {
+			if st.child != nil {
+				t.markInvoked([]*ixNode{st.child}, gen)
 			}
 		}
 	}
-	mark(t.ixs)
-	loaded := func(i int) bool {
-		return t.v0 && t.flags[i]&flagSigner == 0 && t.keys[i].lut != 0 && !invoked[t.keys[i]]
-	}
-	group := func(i int) int {
+}
+
+func (t *txn) compile() *compiled {
+	c := &t.comp
+	n := len(t.keys)
+	gen := t.b.stats.Transactions + 1
+	t.markInvoked(t.ixs, gen)
+	c.idx, c.group = c.idx[:0], c.group[:0]
+	for i := range n {
+		c.idx = append(c.idx, i)
 		f := t.flags[i]
+		a := t.keys[i]
+		loaded := t.v0 && f&flagSigner == 0 && a.lut != 0 && a.invoked != gen
+		var g int8
 		switch {
 		case i == 0:
-			return 0
+			g = 0
 		case f&flagSigner != 0 && f&flagWritable != 0:
-			return 1
+			g = 1
 		case f&flagSigner != 0:
-			return 2
-		case loaded(i) && f&flagWritable != 0:
-			return 5
-		case loaded(i):
-			return 6
+			g = 2
+		case loaded && f&flagWritable != 0:
+			g = 5
+		case loaded:
+			g = 6
 		case f&flagWritable != 0:
-			return 3
+			g = 3
 		default:
-			return 4
+			g = 4
 		}
+		c.group = append(c.group, g)
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		ga, gb := group(a), group(b)
+	slices.SortStableFunc(c.idx, func(a, b int) int {
+		ga, gb := c.group[a], c.group[b]
 		if ga != gb {
-			return ga - gb
+			return int(ga) - int(gb)
 		}
 		if ga >= 5 {
 			ka, kb := t.keys[a], t.keys[b]
@@ -239,23 +271,23 @@ func (t *txn) compile() *compiled {
 		}
 		return bytes.Compare(t.keys[a].key[:], t.keys[b].key[:])
 	})
-	c.position = make(map[*account]int, n)
-	var tables []int
-	for pos, i := range idx {
+	c.order, c.flags = c.order[:0], c.flags[:0]
+	c.nStatic = 0
+	c.header.NumRequiredSignatures, c.header.NumReadonlySignedAccounts, c.header.NumReadonlyUnsignedAccounts = 0, 0, 0
+	c.lookups, c.loadedW, c.loadedR = nil, nil, nil
+	var tables [lookupTableCount + 1]bool
+	for _, i := range c.idx {
 		a := t.keys[i]
 		c.order = append(c.order, a)
 		c.flags = append(c.flags, t.flags[i])
-		c.position[a] = pos
-		switch g := group(i); g {
+		switch g := c.group[i]; g {
 		case 5, 6:
 			if g == 5 {
 				c.loadedW = append(c.loadedW, a.key[:])
 			} else {
 				c.loadedR = append(c.loadedR, a.key[:])
 			}
-			if !slices.Contains(tables, a.lut) {
-				tables = append(tables, a.lut)
-			}
+			tables[a.lut] = true
 		default:
 			c.nStatic++
 			f := t.flags[i]
@@ -269,8 +301,10 @@ func (t *txn) compile() *compiled {
 			}
 		}
 	}
-	slices.Sort(tables)
-	for _, tb := range tables {
+	for tb, used := range tables {
+		if !used {
+			continue
+		}
 		l := &geyserpb.MessageAddressTableLookup{AccountKey: t.b.luts[tb-1][:]}
 		for pos := c.nStatic; pos < len(c.order); pos++ {
 			a := c.order[pos]
@@ -288,12 +322,14 @@ func (t *txn) compile() *compiled {
 	return c
 }
 
-func (c *compiled) accountIndexes(as []*account) []byte {
-	out := make([]byte, len(as))
-	for i, a := range as {
-		out[i] = byte(c.position[a])
+// accountIndexes appends the account indexes of as to buf and returns the (capacity-limited) slice
+// holding them.
+func (c *compiled) accountIndexes(buf *[]byte, as []*account) []byte {
+	start := len(*buf)
+	for _, a := range as {
+		*buf = append(*buf, byte(c.position(a)))
 	}
-	return out
+	return (*buf)[start:len(*buf):len(*buf)]
 }
 
 // execLogs renders the log lines of one invocation and returns the compute units it used.
@@ -325,7 +361,14 @@ func execLogs(n *ixNode, depth int, remaining uint64, logs []string) ([]string, 
 	if used > remaining {
 		used = remaining
 	}
-	logs = append(logs, p.prefix+"consumed "+strconv.FormatUint(used, 10)+" of "+strconv.FormatUint(remaining, 10)+" compute units")
+	var b [128]byte
+	l := append(b[:0], p.prefix...)
+	l = append(l, "consumed "...)
+	l = strconv.AppendUint(l, used, 10)
+	l = append(l, " of "...)
+	l = strconv.AppendUint(l, remaining, 10)
+	l = append(l, " compute units"...)
+	logs = append(logs, string(l))
 	if n.failCode != 0 {
 		return append(logs, p.prefix+"failed: custom program error: 0x"+strconv.FormatUint(uint64(n.failCode-1), 16)), used, false
 	}
@@ -345,6 +388,23 @@ func instructionError(index int, code uint32) []byte {
 	return b
 }
 
+// txMsg is the memory of one transaction update, allocated at once.
+type txMsg struct {
+	u    geyserpb.SubscribeUpdate
+	w    geyserpb.SubscribeUpdate_Transaction
+	tu   geyserpb.SubscribeUpdateTransaction
+	info geyserpb.SubscribeUpdateTransactionInfo
+	tx   geyserpb.Transaction
+	msg  geyserpb.Message
+	hdr  geyserpb.MessageHeader
+	meta geyserpb.TransactionStatusMeta
+	ts   timestamppb.Timestamp
+	cu   uint64
+	cost uint64
+	sig  [64]byte
+	sigs [1][]byte
+}
+
 // commit finishes the transaction after the scenario has applied its effects: it charges the fee,
 // emits an account update for every writable account (only the fee payer for a failed
 // transaction), then the transaction update itself.
@@ -352,6 +412,7 @@ func (s *Sim) commit(t *txn) {
 	c := t.compile()
 	payer := t.keys[0]
 	nsig := uint64(c.header.NumRequiredSignatures)
+	m := &txMsg{}
 
 	budget := uint64(t.cuLimit)
 	if t.cuLimit == 0 {
@@ -366,91 +427,143 @@ func (s *Sim) commit(t *txn) {
 	payer.lamports -= fee
 	s.blockFees += fee
 
-	// Logs and inner instructions.
-	logs := make([]string, 0, 8*len(t.ixs))
+	// Instructions, inner instructions and logs.
+	nodes := t.nodeN
+	indexes := make([]byte, 0, 8*nodes)
+	ixArr := make([]geyserpb.CompiledInstruction, len(t.ixs))
+	ixs := make([]*geyserpb.CompiledInstruction, len(t.ixs))
+	var innerArr []geyserpb.InnerInstruction
+	var heights []uint32
+	if inner := nodes - len(t.ixs); inner > 0 {
+		innerArr = make([]geyserpb.InnerInstruction, 0, inner)
+		heights = make([]uint32, 0, inner)
+	}
+	logs := make([]string, 0, 4+6*nodes)
 	remaining := budget
 	var total uint64
 	var inner []*geyserpb.InnerInstructions
-	for i, n := range t.ixs {
-		var cu uint64
-		var ok bool
-		logs, cu, ok = execLogs(n, 1, remaining, logs)
-		remaining -= cu
-		total += cu
-		var list []*geyserpb.InnerInstruction
-		var flatten func(x *ixNode, h uint32)
-		flatten = func(x *ixNode, h uint32) {
-			for _, st := range x.steps {
-				if st.child == nil {
-					continue
-				}
-				hh := h
-				list = append(list, &geyserpb.InnerInstruction{
-					ProgramIdIndex: uint32(c.position[st.child.prog.acct]),
-					Accounts:       c.accountIndexes(st.child.accounts),
-					Data:           st.child.data,
-					StackHeight:    &hh,
-				})
-				flatten(st.child, h+1)
+	var flatten func(x *ixNode, h uint32)
+	flatten = func(x *ixNode, h uint32) {
+		for _, st := range x.steps {
+			if st.child == nil {
+				continue
 			}
+			heights = append(heights, h)
+			innerArr = append(innerArr, geyserpb.InnerInstruction{
+				ProgramIdIndex: uint32(c.position(st.child.prog.acct)),
+				Accounts:       c.accountIndexes(&indexes, st.child.accounts),
+				Data:           st.child.data,
+				StackHeight:    &heights[len(heights)-1],
+			})
+			flatten(st.child, h+1)
 		}
-		flatten(n, 2)
-		if len(list) > 0 {
-			inner = append(inner, &geyserpb.InnerInstructions{Index: uint32(i), Instructions: list})
+	}
+	for i, n := range t.ixs {
+		ixArr[i] = geyserpb.CompiledInstruction{
+			ProgramIdIndex: uint32(c.position(n.prog.acct)),
+			Accounts:       c.accountIndexes(&indexes, n.accounts),
+			Data:           n.data,
 		}
+		ixs[i] = &ixArr[i]
+	}
+	ok := true
+	for i, n := range t.ixs {
 		if !ok {
 			break
 		}
-	}
-
-	ixs := make([]*geyserpb.CompiledInstruction, len(t.ixs))
-	for i, n := range t.ixs {
-		ixs[i] = &geyserpb.CompiledInstruction{
-			ProgramIdIndex: uint32(c.position[n.prog.acct]),
-			Accounts:       c.accountIndexes(n.accounts),
-			Data:           n.data,
+		var cu uint64
+		logs, cu, ok = execLogs(n, 1, remaining, logs)
+		remaining -= cu
+		total += cu
+		start := len(innerArr)
+		flatten(n, 2)
+		if len(innerArr) > start {
+			list := make([]*geyserpb.InnerInstruction, len(innerArr)-start)
+			for j := range list {
+				list[j] = &innerArr[start+j]
+			}
+			inner = append(inner, &geyserpb.InnerInstructions{Index: uint32(i), Instructions: list})
 		}
 	}
 
-	sig := make([]byte, solana.SignatureLen)
-	s.g.fill(sig)
-	sigs := make([][]byte, nsig)
+	s.g.fill(m.sig[:])
+	sig := m.sig[:]
+	sigs := m.sigs[:]
+	if nsig > 1 {
+		sigs = make([][]byte, nsig)
+		extra := make([]byte, 64*(nsig-1))
+		s.g.fill(extra)
+		for i := 1; i < len(sigs); i++ {
+			sigs[i] = extra[64*(i-1) : 64*i : 64*i]
+		}
+	}
 	sigs[0] = sig
-	for i := 1; i < len(sigs); i++ {
-		sigs[i] = make([]byte, solana.SignatureLen)
-		s.g.fill(sigs[i])
-	}
 
-	meta := &geyserpb.TransactionStatusMeta{
-		Fee:                     fee,
-		PreBalances:             make([]uint64, len(c.order)),
-		PostBalances:            make([]uint64, len(c.order)),
-		InnerInstructions:       inner,
-		LogMessages:             logs,
-		LoadedWritableAddresses: c.loadedW,
-		LoadedReadonlyAddresses: c.loadedR,
-		ReturnDataNone:          true,
-		ComputeUnitsConsumed:    &total,
-	}
-	nWritable := uint64(0)
+	meta := &m.meta
+	meta.Fee = fee
+	balances := make([]uint64, 2*len(c.order))
+	meta.PreBalances, meta.PostBalances = balances[:len(c.order):len(c.order)], balances[len(c.order):]
+	meta.InnerInstructions = inner
+	meta.LogMessages = logs
+	meta.LoadedWritableAddresses = c.loadedW
+	meta.LoadedReadonlyAddresses = c.loadedR
+	meta.ReturnDataNone = true
+	m.cu = total
+	meta.ComputeUnitsConsumed = &m.cu
+
+	nWritable, nTok, nPreTok := uint64(0), 0, 0
 	for pos, a := range c.order {
-		i := slices.Index(t.keys, a)
+		i := c.idx[pos]
 		meta.PreBalances[pos] = t.pre[i]
 		meta.PostBalances[pos] = a.lamports
 		if c.flags[pos]&flagWritable != 0 {
 			nWritable++
 		}
 		if a.token != nil {
+			nTok++
 			if t.preTok[i] >= 0 {
-				meta.PreTokenBalances = append(meta.PreTokenBalances, tokenBalance(pos, a, uint64(t.preTok[i])))
-			}
-			if a.data != nil {
-				meta.PostTokenBalances = append(meta.PostTokenBalances, tokenBalance(pos, a, a.token.amount))
+				nPreTok++
 			}
 		}
 	}
-	cost := 720*nsig + 300*nWritable + budget
-	meta.CostUnits = &cost
+	if nTok > 0 {
+		tb := make([]geyserpb.TokenBalance, 0, nTok+nPreTok)
+		ui := make([]geyserpb.UiTokenAmount, 0, nTok+nPreTok)
+		ptrs := make([]*geyserpb.TokenBalance, nTok+nPreTok)
+		pre, post := ptrs[:0:nPreTok], ptrs[nPreTok:nPreTok]
+		add := func(pos int, a *account, amount uint64) *geyserpb.TokenBalance {
+			h := a.token
+			amt, uis := h.strings(amount)
+			ui = append(ui, geyserpb.UiTokenAmount{
+				UiAmount: uiAmount(amount, h.dec), Decimals: h.dec, Amount: amt, UiAmountString: uis,
+			})
+			tb = append(tb, geyserpb.TokenBalance{
+				AccountIndex: uint32(pos), Mint: h.mintB, UiTokenAmount: &ui[len(ui)-1], Owner: h.owner,
+				ProgramId: tokenProgramB58,
+			})
+			return &tb[len(tb)-1]
+		}
+		for pos, a := range c.order {
+			if a.token == nil {
+				continue
+			}
+			i := c.idx[pos]
+			if t.preTok[i] >= 0 {
+				pre = append(pre, add(pos, a, uint64(t.preTok[i])))
+			}
+			if a.data != nil {
+				post = append(post, add(pos, a, a.token.amount))
+			}
+		}
+		if len(pre) > 0 {
+			meta.PreTokenBalances = pre
+		}
+		if len(post) > 0 {
+			meta.PostTokenBalances = post
+		}
+	}
+	m.cost = 720*nsig + 300*nWritable + budget
+	meta.CostUnits = &m.cost
 	if t.failed {
 		meta.Err = &geyserpb.TransactionError{Err: instructionError(t.failIx, t.ixs[t.failIx].failCode-1)}
 	}
@@ -466,28 +579,25 @@ func (s *Sim) commit(t *txn) {
 		s.emitAccount(a, sig)
 	}
 
-	msg := &geyserpb.Message{
-		Header:              &c.header,
-		AccountKeys:         make([][]byte, c.nStatic),
-		RecentBlockhash:     s.recentBlockhash,
-		Instructions:        ixs,
-		Versioned:           t.v0,
-		AddressTableLookups: c.lookups,
-	}
+	m.hdr.NumRequiredSignatures = c.header.NumRequiredSignatures
+	m.hdr.NumReadonlySignedAccounts = c.header.NumReadonlySignedAccounts
+	m.hdr.NumReadonlyUnsignedAccounts = c.header.NumReadonlyUnsignedAccounts
+	msg := &m.msg
+	msg.Header = &m.hdr
+	msg.AccountKeys = make([][]byte, c.nStatic)
+	msg.RecentBlockhash = s.recentBlockhash
+	msg.Instructions = ixs
+	msg.Versioned = t.v0
+	msg.AddressTableLookups = c.lookups
 	for i := 0; i < c.nStatic; i++ {
 		msg.AccountKeys[i] = c.order[i].key[:]
 	}
-	s.emit(&geyserpb.SubscribeUpdate{UpdateOneof: &geyserpb.SubscribeUpdate_Transaction{
-		Transaction: &geyserpb.SubscribeUpdateTransaction{
-			Slot: s.slot,
-			Transaction: &geyserpb.SubscribeUpdateTransactionInfo{
-				Signature:   sig,
-				Transaction: &geyserpb.Transaction{Signatures: sigs, Message: msg},
-				Meta:        meta,
-				Index:       s.txIndex,
-			},
-		},
-	}})
+	m.tx.Signatures, m.tx.Message = sigs, msg
+	m.info.Signature, m.info.Transaction, m.info.Meta, m.info.Index = sig, &m.tx, meta, s.txIndex
+	m.tu.Slot, m.tu.Transaction = s.slot, &m.info
+	m.w.Transaction = &m.tu
+	m.u.UpdateOneof = &m.w
+	s.emit(&m.u, &m.ts)
 	s.txIndex++
 	s.stats.Transactions++
 	if t.failed {
@@ -495,22 +605,6 @@ func (s *Sim) commit(t *txn) {
 	}
 	t.b = nil
 	s.txPool = t
-}
-
-func tokenBalance(pos int, a *account, amount uint64) *geyserpb.TokenBalance {
-	h := a.token
-	return &geyserpb.TokenBalance{
-		AccountIndex: uint32(pos),
-		Mint:         h.mintB,
-		UiTokenAmount: &geyserpb.UiTokenAmount{
-			UiAmount:       uiAmount(amount, h.dec),
-			Decimals:       h.dec,
-			Amount:         strconv.FormatUint(amount, 10),
-			UiAmountString: uiAmountString(amount, h.dec),
-		},
-		Owner:     h.owner,
-		ProgramId: tokenProgramB58,
-	}
 }
 
 var tokenProgramB58 = tokenProgramID.String()
@@ -535,16 +629,20 @@ func uiAmountString(amount uint64, dec uint32) string {
 		return strconv.FormatUint(amount, 10)
 	}
 	whole, frac := amount/pow10[dec], amount%pow10[dec]
-	s := strconv.FormatUint(whole, 10)
+	var b [48]byte
+	var d [24]byte
+	s := strconv.AppendUint(b[:0], whole, 10)
 	if frac == 0 {
-		return s
+		return string(s)
 	}
-	f := strconv.FormatUint(frac, 10)
-	for len(f) < int(dec) {
-		f = "0" + f
+	s = append(s, '.')
+	digits := strconv.AppendUint(d[:0], frac, 10)
+	for i := len(digits); i < int(dec); i++ {
+		s = append(s, '0')
 	}
-	for f[len(f)-1] == '0' {
-		f = f[:len(f)-1]
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
 	}
-	return s + "." + f
+	s = append(s, digits...)
+	return string(s)
 }
