@@ -1,9 +1,11 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"runtime/debug"
@@ -146,11 +148,11 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 		return err
 	}
 	defer replayGC(f)()
-	cp, err := a.Checkpoint()
+	total, err := updatesInRange(ctx, a, opts.FromSlot, opts.ToSlot)
 	if err != nil {
 		return err
 	}
-	bar := newProgressLine(f, "replayed", cp.Seq)
+	bar := newProgressLine(f, "replayed", total)
 	var done, lastSlot uint64
 	ro := replay.Options{
 		Spec: spec, Program: prog, FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, WriteGolden: opts.WriteGolden,
@@ -235,6 +237,24 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 			spec.ContentHash(), res.Golden.Updates, res.Golden.Records, res.Golden.Digest)
 	}
 	return nil
+}
+
+// updatesInRange counts the updates a replay of the slot range feeds (for the progress line); the
+// whole archive is its checkpoint.
+func updatesInRange(ctx context.Context, a *archive.Archive, fromSlot, toSlot uint64) (uint64, error) {
+	if fromSlot == 0 && toSlot == 0 {
+		cp, err := a.Checkpoint()
+		return cp.Seq, err
+	}
+	if toSlot == 0 {
+		toSlot = math.MaxUint64
+	}
+	var n uint64
+	err := a.Slots(ctx, fromSlot, toSlot, func(si archive.SlotInfo) error {
+		n += si.Count
+		return nil
+	})
+	return n, err
 }
 
 // replayGC makes the collector run less often during a replay, unless GOGC is set: a replay
