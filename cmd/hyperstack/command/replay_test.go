@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/fixtures"
@@ -364,4 +367,42 @@ func TestRecordWithStackThenVerify(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, g.Info.Live)
 	require.EqualValues(t, len(updates), g.Info.LastSeq)
+}
+
+func TestReplayCommandServesGeyser(t *testing.T) {
+	path := replaySimArchive(t, 36, 20)
+	token := solana.MustPubkey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+	want := 0
+	for _, us := range replayTokenAccounts(t, path) {
+		want += len(us)
+	}
+	addr := freeAddr(t)
+	f, _, errOut := recordFactory(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- Run(ctx, f, []string{"replay", path, "--serve-geyser", addr, "--x-token", "tok", "--speed", "max"})
+	}()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	sctx := metadata.AppendToOutgoingContext(ctx, "x-token", "tok")
+	st, err := geyserpb.NewGeyserClient(conn).Subscribe(sctx, grpc.WaitForReady(true))
+	require.NoError(t, err)
+	require.NoError(t, st.Send(&geyserpb.SubscribeRequest{
+		Accounts: map[string]*geyserpb.SubscribeRequestFilterAccounts{"t": {Owner: []string{token.String()}}},
+	}))
+	got := 0
+	for got < want {
+		m, err := st.Recv()
+		require.NoError(t, err, errOut.String())
+		if acc := m.GetAccount(); acc != nil {
+			require.Equal(t, token, solana.Pubkey(acc.Account.Owner))
+			got++
+		}
+	}
+	cancel()
+	require.Equal(t, ExitOK, <-code, errOut.String())
+	require.Contains(t, errOut.String(), "serving the archive as a Yellowstone endpoint")
 }
