@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -29,50 +28,117 @@ type RunOptions struct {
 // minSleep is the smallest wait worth a timer: paced updates due sooner go out at once.
 const minSleep = 2 * time.Millisecond
 
-// Run generates the scenario and hands every update to emit, pacing slots at opts.SlotInterval, until
-// the generator ends (nil), ctx is done (ctx.Err()) or emit fails (its error). Pacing never changes
-// the content: the same seed gives the same updates at any pace.
+// batch is one slot's updates (or the trailing statuses, last set) handed to the emitting goroutine.
+type batch struct {
+	ups  []*geyserpb.SubscribeUpdate
+	k    uint64 // 0-based number of the slot in this run
+	last bool
+}
+
+// Run generates the scenario and hands every update to emit, in order, pacing slots at
+// opts.SlotInterval, until the generator ends (nil), ctx is done (ctx.Err()) or emit fails (its
+// error). Generation runs on the calling goroutine; encoding, pacing and emit run on a second one
+// (emit is never called concurrently with itself), so the two overlap on a multi-core machine.
+// Pacing never changes the content: the same seed gives the same updates at any pace.
 func (s *Sim) Run(ctx context.Context, opts RunOptions, emit EmitFunc) error {
-	now, sleep := opts.Now, opts.Sleep
-	if now == nil {
-		now = time.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	if sleep == nil {
-		sleep = sleepCtx
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
 	}
-	mo := proto.MarshalOptions{Deterministic: true}
-	start := now()
-	startSlots := s.stats.Slots
-	for n := 0; ; n++ {
-		if n&255 == 0 && ctx.Err() != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 4)
+	done := make(chan error, 1)
+	go func() {
+		err := emitBatches(ctx, opts, batches, emit)
+		if err != nil {
+			cancel() // unblocks the producer
+		}
+		done <- err
+	}()
+
+	err := s.produce(ctx, batches)
+	close(batches)
+	if err != nil {
+		cancel()
+		if eerr := <-done; eerr != nil && !errors.Is(eerr, context.Canceled) {
+			return eerr
+		}
+		return err
+	}
+	return <-done
+}
+
+// produce generates slot after slot into batches.
+func (s *Sim) produce(ctx context.Context, batches chan<- batch) error {
+	start := s.stats.Slots
+	for {
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		u, err := s.Next()
-		if errors.Is(err, io.EOF) {
+		if s.err != nil {
+			return s.err
+		}
+		if s.done && s.head >= len(s.queue) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if opts.SlotInterval > 0 && !s.done {
-			// Update head-1 of len(queue) in the slot generated as number stats.Slots (1-based).
-			k := time.Duration(s.stats.Slots - startSlots - 1)
-			j, total := time.Duration(s.head-1), time.Duration(len(s.queue))
-			due := start.Add(k*opts.SlotInterval + j*opts.SlotInterval/total)
-			if d := due.Sub(now()); d > minSleep {
-				if err := sleep(ctx, d); err != nil {
-					return err
-				}
+		if s.head >= len(s.queue) {
+			clear(s.queue)
+			s.queue, s.head = s.queue[:0], 0
+			s.step()
+			if s.err != nil {
+				return s.err
 			}
 		}
-		raw, err := mo.Marshal(u)
-		if err != nil {
-			return fmt.Errorf("marshal update: %w", err)
+		b := batch{ups: make([]*geyserpb.SubscribeUpdate, len(s.queue)-s.head), last: s.done}
+		copy(b.ups, s.queue[s.head:])
+		clear(s.queue)
+		s.queue, s.head = s.queue[:0], 0
+		if !b.last {
+			b.k = s.stats.Slots - start - 1
 		}
-		if err := emit(u, raw); err != nil {
-			return err
+		select {
+		case batches <- b:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
+}
+
+// emitBatches encodes, paces and emits the batches in order.
+func emitBatches(ctx context.Context, opts RunOptions, batches <-chan batch, emit EmitFunc) error {
+	mo := proto.MarshalOptions{Deterministic: true}
+	var start time.Time
+	started := false
+	for b := range batches {
+		if !started {
+			start, started = opts.Now(), true
+		}
+		for j, u := range b.ups {
+			if opts.SlotInterval > 0 && !b.last {
+				k, n := time.Duration(b.k), time.Duration(len(b.ups))
+				due := start.Add(k*opts.SlotInterval + time.Duration(j)*opts.SlotInterval/n)
+				if d := due.Sub(opts.Now()); d > minSleep {
+					if err := opts.Sleep(ctx, d); err != nil {
+						return err
+					}
+				}
+			}
+			raw, err := mo.Marshal(u)
+			if err != nil {
+				return fmt.Errorf("marshal update: %w", err)
+			}
+			if err := emit(u, raw); err != nil {
+				return err
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
