@@ -181,9 +181,12 @@ func (p *progress) report(st sim.Stats, slot uint64, final bool) {
 	if !final && now.Sub(p.last) < p.interval {
 		return
 	}
-	rate := float64(st.Updates-p.lastUpd) / now.Sub(p.last).Seconds()
-	if final {
-		rate = float64(st.Updates) / now.Sub(p.start).Seconds()
+	var rate float64
+	if d := now.Sub(p.last).Seconds(); d > 0 {
+		rate = float64(st.Updates-p.lastUpd) / d
+	}
+	if d := now.Sub(p.start).Seconds(); final && d > 0 {
+		rate = float64(st.Updates) / d
 	}
 	p.last, p.lastUpd = now, st.Updates
 	if p.f.IO.IsTerminal != nil && p.f.IO.IsTerminal() {
