@@ -13,18 +13,45 @@ import (
 type b58Cache struct {
 	keys [b58CacheSize]solana.Pubkey
 	vals [b58CacheSize]string
+	// boxed holds vals[i] as an interface, so handing the text to a register does not allocate.
+	boxed [b58CacheSize]any
+
+	sigs [sigCacheSize]sigEntry
 }
 
-const b58CacheSize = 1024
+const (
+	b58CacheSize = 1024
+	sigCacheSize = 64
+)
 
-func (c *b58Cache) text(p *solana.Pubkey) string {
+// sigEntry caches the base58 text of a transaction signature: the instruction and the account
+// updates of one transaction carry the same signature.
+type sigEntry struct {
+	sig solana.Signature
+	val any
+}
+
+func (c *b58Cache) slot(p *solana.Pubkey) uint32 {
 	i := (binary.LittleEndian.Uint32(p[:4]) ^ binary.LittleEndian.Uint32(p[28:])) & (b58CacheSize - 1)
-	if c.vals[i] != "" && c.keys[i] == *p {
-		return c.vals[i]
+	if c.vals[i] == "" || c.keys[i] != *p {
+		s := p.String()
+		c.keys[i], c.vals[i], c.boxed[i] = *p, s, s
 	}
-	s := p.String()
-	c.keys[i], c.vals[i] = *p, s
-	return s
+	return i
+}
+
+func (c *b58Cache) text(p *solana.Pubkey) string { return c.vals[c.slot(p)] }
+
+// value is text as an interface value (a string).
+func (c *b58Cache) value(p *solana.Pubkey) any { return c.boxed[c.slot(p)] }
+
+// signature returns the base58 text of s as an interface value (a string).
+func (c *b58Cache) signature(s *solana.Signature) any {
+	e := &c.sigs[(binary.LittleEndian.Uint32(s[:4])^binary.LittleEndian.Uint32(s[60:]))&(sigCacheSize-1)]
+	if e.val == nil || e.sig != *s {
+		e.sig, e.val = *s, s.String()
+	}
+	return e.val
 }
 
 // bytes32 reads a JSON array of exactly 32 bytes into a key.

@@ -1,8 +1,6 @@
 package vm
 
 import (
-	"bytes"
-
 	"github.com/hyperstack-go/hyperstack/internal/event"
 )
 
@@ -46,17 +44,24 @@ func (m *Machine) emit(handler string) {
 	if patch == nil {
 		return
 	}
+	// The key and the patch share one allocation (each capped, so appending to one never reaches
+	// the other).
+	kb := m.stateKey.appendJSON(m.keyBuf[:0])
+	m.keyBuf = kb
+	buf := make([]byte, len(kb)+len(patch))
+	copy(buf, kb)
+	copy(buf[len(kb):], patch)
 	m.out = append(m.out, event.Mutation{
 		Export:  m.ent.Name,
-		Key:     m.stateKey.appendJSON(nil),
-		Patch:   patch,
+		Key:     buf[:len(kb):len(kb)],
+		Patch:   buf[len(kb):],
 		Append:  appends,
 		Slot:    m.ev.slot,
 		Handler: handler,
 	})
 }
 
-// buildPatch writes the dirty paths as one nested JSON object (keys sorted). Replaced paths carry the
+// buildPatch writes the dirty paths as one nested JSON object (keys sorted) into m.buf. Replaced paths carry the
 // current value (skipped when missing); appended paths carry the appended items.
 func (m *Machine) buildPatch() ([]byte, []string) {
 	d := m.dirty
@@ -96,7 +101,7 @@ func (m *Machine) buildPatch() ([]byte, []string) {
 		}
 	}
 	m.buf = m.writeGroup(m.buf[:0], kept, 0)
-	return bytes.Clone(m.buf), appends
+	return m.buf, appends
 }
 
 func (m *Machine) writeGroup(b []byte, es []int32, depth int) []byte {

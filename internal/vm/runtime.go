@@ -25,12 +25,13 @@ type evCtx struct {
 	data       map[string]any
 	ixDef      *idl.InstructionDef
 	ixAccounts []solana.Pubkey
-	accStr     [12]string
+	accStr     [12]any // base58 texts (strings) of the first instruction accounts, once read
 	address    solana.Pubkey
 	addrStr    string
+	addrAny    any // addrStr as an interface value
 	sig        solana.Signature
 	hasSig     bool
-	sigStr     string
+	sigStr     any // the base58 text of sig (a string), once read
 	names      *b58Cache
 
 	slot, writeVersion, txnIndex, ixPos uint64
@@ -40,17 +41,26 @@ type evCtx struct {
 
 func (e *evCtx) addressString() string {
 	if e.addrStr == "" {
-		e.addrStr = e.names.text(&e.address)
+		e.addrAny = e.names.value(&e.address)
+		e.addrStr = e.addrAny.(string)
 	}
 	return e.addrStr
+}
+
+// addressValue is addressString as an interface value.
+func (e *evCtx) addressValue() any {
+	if e.addrAny == nil {
+		e.addressString()
+	}
+	return e.addrAny
 }
 
 func (e *evCtx) signatureString() any {
 	if !e.hasSig {
 		return nil
 	}
-	if e.sigStr == "" {
-		e.sigStr = e.sig.String()
+	if e.sigStr == nil {
+		e.sigStr = e.names.signature(&e.sig)
 	}
 	return e.sigStr
 }
@@ -61,12 +71,12 @@ func (e *evCtx) ixAccount(i int) any {
 		return nil
 	}
 	if i < len(e.accStr) {
-		if e.accStr[i] == "" {
-			e.accStr[i] = e.names.text(&e.ixAccounts[i])
+		if e.accStr[i] == nil {
+			e.accStr[i] = e.names.value(&e.ixAccounts[i])
 		}
 		return e.accStr[i]
 	}
-	return e.names.text(&e.ixAccounts[i])
+	return e.names.value(&e.ixAccounts[i])
 }
 
 // accountsObject builds the "accounts" object of an instruction event: IDL account name → address.
@@ -92,7 +102,7 @@ func (m *Machine) eventPath(e *evCtx, segs []string) (any, bool) {
 	switch segs[0] {
 	case "__account_address":
 		if e.isAccount && len(segs) == 1 {
-			return e.addressString(), true
+			return e.addressValue(), true
 		}
 		return nil, false
 	case "__update_context":
@@ -179,9 +189,9 @@ func (m *Machine) contextValue(e *evCtx, f contextField) any {
 func (m *Machine) envelope(e *evCtx, data any, capture bool) map[string]any {
 	out := map[string]any{"timestamp": m.blockTime(e.slot), "data": data, "slot": e.slot}
 	if capture {
-		addr := ""
+		var addr any = ""
 		if e.isAccount {
-			addr = e.addressString()
+			addr = e.addressValue()
 		}
 		out["account_address"] = addr
 	}
@@ -195,7 +205,7 @@ func (m *Machine) envelope(e *evCtx, data any, capture bool) map[string]any {
 func (m *Machine) transform(t transformation, v any) (any, error) {
 	if t == trBase58Encode {
 		if p, ok := bytes32Of(v); ok {
-			return m.names.text(&p), nil
+			return m.names.value(&p), nil
 		}
 	}
 	return transform(t, v)
@@ -210,8 +220,8 @@ func transform(t transformation, v any) (any, error) {
 	case trNone:
 		return v, nil
 	case trBase58Encode, trHexEncode:
-		if s, ok := v.(string); ok {
-			return s, nil
+		if _, ok := v.(string); ok {
+			return v, nil
 		}
 		b, ok := toBytes(v)
 		if !ok {
@@ -333,7 +343,7 @@ func (m *Machine) lookup(idx uint32, v any) any {
 	t := m.tbl
 	cur := v
 	for depth := 0; depth < maxLookupDepth; depth++ {
-		s := stringify(cur)
+		s := m.nums.stringify(cur)
 		r, found := t.indexLookup(idx, s)
 		fromPDA := false
 		if !found {
@@ -349,7 +359,7 @@ func (m *Machine) lookup(idx uint32, v any) any {
 			}
 			return nil
 		}
-		rs := stringify(r)
+		rs := m.nums.stringify(r)
 		if !t.inAnyIndex(rs) && !t.pda.Contains(rs) {
 			if fromPDA {
 				m.lookupMiss = rs
@@ -431,7 +441,7 @@ func (m *Machine) updateIndex(i int, v, k any) {
 	if v == nil || k == nil || i >= len(m.tbl.indexes) {
 		return
 	}
-	s := stringify(v)
+	s := m.nums.stringify(v)
 	m.tbl.indexes[i].Add(s, k)
 	if _, ok := v.(string); ok && m.tbl.pendingCount > 0 {
 		m.indexedKeys = append(m.indexedKeys, s)

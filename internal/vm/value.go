@@ -259,6 +259,33 @@ func stringify(v any) string {
 	return string(appendJSON(nil, v))
 }
 
+// numTexts caches the decimal text of recently stringified integers (lookup-index keys such as
+// round ids and slots come back on every event).
+type numTexts struct {
+	n [numTextsSize]uint64
+	s [numTextsSize]string
+}
+
+const numTextsSize = 256
+
+// stringify is the package stringify, with integers' text cached.
+func (c *numTexts) stringify(v any) string {
+	u, ok := v.(uint64)
+	if !ok {
+		if i, isInt := v.(int64); isInt && i >= 0 {
+			u, ok = uint64(i), true
+		}
+	}
+	if !ok {
+		return stringify(v)
+	}
+	i := (u * 0x9E3779B97F4A7C15) >> (64 - 8)
+	if c.s[i] == "" || c.n[i] != u {
+		c.n[i], c.s[i] = u, strconv.FormatUint(u, 10)
+	}
+	return c.s[i]
+}
+
 // getPath walks segs through nested objects.
 func getPath(m map[string]any, segs []string) (any, bool) {
 	var cur any = m

@@ -215,12 +215,14 @@ type Machine struct {
 
 	box      boxer
 	names    b58Cache
+	nums     numTexts
 	out      []event.Mutation
 	errs     []error
 	work     []workItem
 	draining bool
 	replays  int // replays run for the current event (see Config.ReplayBudget)
 	buf      []byte
+	keyBuf   []byte
 	topEv    evCtx
 	maxSlot  uint64
 	sweptAt  uint64
@@ -597,7 +599,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			regs[in.A] = v
 		case OpLoadAddress:
 			if ec.isAccount {
-				regs[in.A] = ec.addressString()
+				regs[in.A] = ec.addressValue()
 			} else {
 				regs[in.A] = nil
 			}
