@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sort"
 	"strings"
 
@@ -182,14 +183,35 @@ type GoldenWriter struct {
 
 	lines  []byte
 	groups []group
-	arena  []byte
-	puts   []put
 	scrat  []byte
-	infoB  []byte
 
+	// Batch mode: cur fills while spare, the previous buffer, is written by a background
+	// goroutine (inflight delivers its result).
+	cur, spare *pending
+	inflight   chan error
+
+	err    error
+	closed bool
+}
+
+// pending is a buffer of golden writes.
+type pending struct {
+	arena   []byte
+	puts    []put
+	slots   map[uint64][32]byte
 	answers map[string][]byte
-	err     error
-	closed  bool
+}
+
+func newPending() *pending {
+	return &pending{slots: map[uint64][32]byte{}, answers: map[string][]byte{}}
+}
+
+func (p *pending) empty() bool { return len(p.puts) == 0 && len(p.slots) == 0 && len(p.answers) == 0 }
+
+func (p *pending) reset() {
+	p.arena, p.puts = p.arena[:0], p.puts[:0]
+	clear(p.slots)
+	clear(p.answers)
 }
 
 // NewGoldenWriter replaces any golden of info.StackHash (and its resolver answers) with a new, empty
@@ -212,7 +234,7 @@ func NewGoldenWriter(a *archive.Archive, info Info) (*GoldenWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reset golden %s: %w", info.StackHash, err)
 	}
-	return &GoldenWriter{a: a, n: n, info: info, chain: newChainer(), answers: map[string][]byte{}}, nil
+	return &GoldenWriter{a: a, n: n, info: info, chain: newChainer(), cur: newPending(), spare: newPending()}, nil
 }
 
 // Apply implements pipeline.Sink.
@@ -236,8 +258,12 @@ func (g *GoldenWriter) Apply(b pipeline.Batch) error {
 	if err := g.put(&g.n.records, seqKey(b.Seq), g.scrat); err != nil {
 		return err
 	}
-	if err := g.put(&g.n.slots, archive.SlotKey(b.Slot), g.prev[:]); err != nil {
-		return err
+	if g.w != nil {
+		if err := g.put(&g.n.slots, archive.SlotKey(b.Slot), g.prev[:]); err != nil {
+			return err
+		}
+	} else {
+		g.cur.slots[b.Slot] = g.prev // the last record of the slot wins
 	}
 	for i := range g.groups {
 		gr := &g.groups[i]
@@ -253,8 +279,8 @@ func (g *GoldenWriter) Apply(b pipeline.Batch) error {
 		if err := g.putInfo(); err != nil {
 			return err
 		}
-	} else if len(g.arena) >= flushBytes {
-		return g.flush()
+	} else if len(g.cur.arena) >= flushBytes {
+		return g.flushAsync()
 	}
 	return nil
 }
@@ -290,11 +316,12 @@ func (g *GoldenWriter) put(bucket *string, k, v []byte) error {
 		}
 		return nil
 	}
-	k0 := len(g.arena)
-	g.arena = append(g.arena, k...)
-	k1 := len(g.arena)
-	g.arena = append(g.arena, v...)
-	g.puts = append(g.puts, put{bucket: bucket, k0: k0, k1: k1, v1: len(g.arena)})
+	c := g.cur
+	k0 := len(c.arena)
+	c.arena = append(c.arena, k...)
+	k1 := len(c.arena)
+	c.arena = append(c.arena, v...)
+	c.puts = append(c.puts, put{bucket: bucket, k0: k0, k1: k1, v1: len(c.arena)})
 	return nil
 }
 
@@ -304,7 +331,6 @@ func (g *GoldenWriter) putInfo() error {
 	if err != nil {
 		return err
 	}
-	g.infoB = b
 	return g.put(&g.n.info, infoKey, b)
 }
 
@@ -322,7 +348,7 @@ func (g *GoldenWriter) OnResolve(kind, key string, answer []byte) {
 		}
 		return
 	}
-	g.answers[k] = bytes.Clone(answer)
+	g.cur.answers[k] = bytes.Clone(answer)
 }
 
 // Covered records how far the run went: the number of updates fed and the last sequence number.
@@ -339,41 +365,75 @@ func (g *GoldenWriter) live(w *archive.Writer) error {
 	return nil
 }
 
+// flush writes everything buffered and waits for it.
 func (g *GoldenWriter) flush() error {
-	if g.err != nil {
-		return g.err
+	if err := g.flushAsync(); err != nil {
+		return err
 	}
-	if len(g.puts) == 0 && len(g.answers) == 0 {
+	return g.wait()
+}
+
+// wait waits for the background write, if any.
+func (g *GoldenWriter) wait() error {
+	if g.inflight != nil {
+		if err := <-g.inflight; err != nil && g.err == nil {
+			g.err = fmt.Errorf("write golden: %w", err)
+		}
+		g.inflight = nil
+	}
+	return g.err
+}
+
+// flushAsync starts writing the buffer in the background (after the previous write finished) and
+// continues with an empty one.
+func (g *GoldenWriter) flushAsync() error {
+	if err := g.wait(); err != nil {
+		return err
+	}
+	if g.cur.empty() {
 		return nil
 	}
-	// Keys in order per bucket: bbolt then touches each page once.
-	sort.SliceStable(g.puts, func(i, j int) bool {
-		pi, pj := g.puts[i], g.puts[j]
-		if pi.bucket != pj.bucket {
-			return *pi.bucket < *pj.bucket
+	b := g.cur
+	g.cur, g.spare = g.spare, b
+	g.cur.reset()
+	g.inflight = make(chan error, 1)
+	go func() { g.inflight <- g.write(b) }()
+	return nil
+}
+
+// write stores a buffer in one transaction.
+func (g *GoldenWriter) write(b *pending) error {
+	// Keys in order per bucket: bbolt then touches each page once. Keys are unique per bucket.
+	slices.SortFunc(b.puts, func(x, y put) int {
+		if x.bucket != y.bucket {
+			return strings.Compare(*x.bucket, *y.bucket)
 		}
-		return bytes.Compare(g.arena[pi.k0:pi.k1], g.arena[pj.k0:pj.k1]) < 0
+		return bytes.Compare(b.arena[x.k0:x.k1], b.arena[y.k0:y.k1])
 	})
-	err := g.a.UpdateKV(func(tx *archive.KVTx) error {
-		for _, p := range g.puts {
-			if err := tx.Put(*p.bucket, g.arena[p.k0:p.k1], g.arena[p.k1:p.v1]); err != nil {
+	slots := make([]uint64, 0, len(b.slots))
+	for s := range b.slots {
+		slots = append(slots, s)
+	}
+	slices.Sort(slots)
+	return g.a.UpdateKV(func(tx *archive.KVTx) error {
+		for _, p := range b.puts {
+			if err := tx.Put(*p.bucket, b.arena[p.k0:p.k1], b.arena[p.k1:p.v1]); err != nil {
 				return err
 			}
 		}
-		for k, v := range g.answers {
+		for _, s := range slots {
+			d := b.slots[s]
+			if err := tx.Put(g.n.slots, archive.SlotKey(s), d[:]); err != nil {
+				return err
+			}
+		}
+		for k, v := range b.answers {
 			if err := tx.Put(g.n.resolver, []byte(k), v); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		g.err = fmt.Errorf("write golden: %w", err)
-		return g.err
-	}
-	g.puts, g.arena = g.puts[:0], g.arena[:0]
-	clear(g.answers)
-	return nil
 }
 
 // Close flushes what is buffered and writes the golden's final info. It is idempotent. In live mode

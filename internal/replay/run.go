@@ -147,6 +147,9 @@ func Run(ctx context.Context, a *archive.Archive, opts Options) (*Result, error)
 		}
 	}
 	if err != nil {
+		if gw != nil {
+			_ = gw.wait() // no write outlives the run; the golden stays incomplete (no info)
+		}
 		return nil, err
 	}
 	res.Pipeline = p.Stats()
