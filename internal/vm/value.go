@@ -491,6 +491,9 @@ func appendFloat(b []byte, f float64) []byte {
 		// Whole numbers: integer digits and ".0".
 		return append(strconv.AppendInt(b, int64(f), 10), '.', '0')
 	}
+	if b2, ok := appendShortDecimal(b, f); ok {
+		return b2
+	}
 	if a := math.Abs(f); a == 0 || (a >= 1e-5 && a < 1e16) {
 		// Plain notation: strconv's shortest 'f' form is serde_json's, plus ".0" on whole numbers.
 		start := len(b)
@@ -513,6 +516,81 @@ func appendFloat(b []byte, f float64) []byte {
 	b = append(b, mant...)
 	b = append(b, 'e')
 	return strconv.AppendInt(b, int64(exp), 10)
+}
+
+// exactPow10 holds the powers of ten a float64 represents exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+	1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// appendShortDecimal writes a non-integral f with 1e-5 <= |f| < 1e15 in plain notation when its
+// shortest round-trip form has at most 15 significant digits, which covers the token amounts
+// computed fields produce; ok is false otherwise (the caller falls back to strconv).
+//
+// n = round(|f|·10^k), with k chosen so that n has 15 digits, is checked to parse back to |f|
+// (n < 2^53 and 10^k are exact, so float64(n)/10^k is the correctly rounded value of n·10^-k, as
+// parsing would give). Distinct 15-digit decimals of one decade are further apart than the
+// rounding interval of any float64 in it, so n·10^-k is the only 15-digit decimal that parses to
+// f: the shortest form, padded with zeros to 15 digits, is the same number, and stripping n's
+// trailing zeros gives exactly the shortest digits strconv would.
+func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if !(a >= 1e-5 && a < 1e15) || a == math.Trunc(a) {
+		return b, false
+	}
+	// k = 14 - floor(log10(a)), estimated from the binary exponent and corrected below.
+	e2 := int(math.Float64bits(a)>>52&0x7ff) - 1023
+	k := 14 - (e2*78913)>>18 // floor(e2·log10(2)), exact for |e2| < 2^10
+	if k < 0 || k >= len(exactPow10) {
+		return b, false
+	}
+	s := a * exactPow10[k]
+	if s >= 1e15 {
+		k--
+	} else if s < 1e14 {
+		k++
+	}
+	if k < 1 || k >= len(exactPow10) {
+		return b, false
+	}
+	s = a * exactPow10[k]
+	if s < 1e14 || s >= 1e15 {
+		return b, false
+	}
+	n := uint64(math.Round(s))
+	if n >= 1e15 || float64(n)/exactPow10[k] != a {
+		return b, false
+	}
+	for n%10000 == 0 {
+		n /= 10000
+		k -= 4
+	}
+	for n%10 == 0 {
+		n /= 10
+		k--
+	}
+	// Digits from the right: k fraction digits (zeros once n runs out), the point, the integer part.
+	var buf [40]byte
+	i := len(buf)
+	for ; k > 0; k-- {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	buf[i] = '.'
+	if n == 0 {
+		i--
+		buf[i] = '0'
+	}
+	for ; n > 0; n /= 10 {
+		i--
+		buf[i] = byte('0' + n%10)
+	}
+	if f < 0 {
+		b = append(b, '-')
+	}
+	b = append(b, buf[i:]...)
+	return b, true
 }
 
 // key is a state-table key: the primary-key value, with a number and a string kept apart.

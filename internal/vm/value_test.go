@@ -129,3 +129,48 @@ func TestAppendFloatRandom(t *testing.T) {
 		require.Equal(t, ryuRule(f), string(appendFloat(nil, f)), "%b", math.Float64bits(f))
 	}
 }
+
+// The plain-decimal fast path must give strconv's shortest digits whenever it answers: token
+// amounts (raw / 10^decimals), their float neighbours and random floats of the plain range.
+func TestAppendShortDecimalMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	check := func(f float64) bool {
+		got, ok := appendShortDecimal(nil, f)
+		if !ok {
+			return false
+		}
+		require.Equal(t, strconv.FormatFloat(f, 'f', -1, 64), string(got), "%b", math.Float64bits(f))
+		return true
+	}
+	amounts, fast := 0, 0
+	for i := 0; i < 300000; i++ {
+		var f float64
+		switch i % 4 {
+		case 0:
+			f = float64(r.Uint64N(1<<53)>>r.UintN(53)) / math.Pow(10, float64(r.IntN(16)))
+		case 1:
+			f = math.Float64frombits(r.Uint64N(0x4330000000000000-0x3ed0000000000000) + 0x3ed0000000000000)
+		case 2:
+			f = float64(r.Uint64N(1_000_000_000_000)) / 1e9
+		default:
+			f = float64(r.Uint64N(1<<53)>>r.UintN(53)) * math.Pow(10, -float64(r.IntN(25)))
+		}
+		if r.IntN(2) == 0 {
+			f = -f
+		}
+		if ok := check(f); i%4 == 2 && f != math.Trunc(f) {
+			amounts++
+			if ok {
+				fast++
+			}
+		}
+		check(math.Nextafter(f, math.Inf(1)))
+		check(math.Nextafter(f, math.Inf(-1)))
+	}
+	for _, f := range []float64{1e-5, 1.0000000000000002e-5, 9.999999999999999e-6, 0.1, 0.2, 0.30000000000000004, 0.3,
+		999999999999999.9, 99999999999999.98, 1e15 - 0.5, 0.000015, 123.456, 2.5, 1.5e14, 1.0000000000000002} {
+		check(f)
+		check(-f)
+	}
+	require.Equal(t, amounts, fast, "the fast path answers every amount of 9 decimals")
+}
