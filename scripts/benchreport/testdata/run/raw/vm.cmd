@@ -1,0 +1,1 @@
+go test -v -run '^$' -bench x -cpu 1 ./internal/vm

@@ -1,0 +1,1 @@
+go run ./internal/serve/benchtool -mode idle -clients 1000
