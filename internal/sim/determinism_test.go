@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
-
-	"github.com/hyperstack-go/hyperstack/internal/idl"
 )
 
 // streamDigest generates a whole run and returns the SHA-256 of its deterministic encoding (each
@@ -75,5 +73,3 @@ func TestDeterminismOre(t *testing.T) {
 		t.Fatal("seeds 7 and 8 gave the same stream")
 	}
 }
-
-var _ = idl.Parse

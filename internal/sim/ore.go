@@ -123,19 +123,19 @@ type oreAutomation struct {
 }
 
 type oreMiner struct {
-	authority                                          *account
-	acct                                               *account
-	automation                                         *account
-	auto                                               *oreAutomation
-	deployed                                           [oreSquares]uint64
-	cumulative                                         [oreSquares]uint64
-	checkpointFee, checkpointID, roundID               uint64
-	lastClaimOre, lastClaimSol                         int64
-	rewardsSol, rewardsOre, refinedOre                 uint64
-	lifetimeSol, lifetimeOre, lifetimeDeployed, ataAmt uint64
-	exists                                             bool
-	ata                                                *account
-	deployedRound                                      uint64 // round of the last deploy (0: none)
+	authority                                  *account
+	acct                                       *account
+	automation                                 *account
+	auto                                       *oreAutomation
+	deployed                                   [oreSquares]uint64
+	cumulative                                 [oreSquares]uint64
+	checkpointFee, checkpointID, roundID       uint64
+	lastClaimOre, lastClaimSol                 int64
+	rewardsSol, rewardsOre, refinedOre         uint64
+	lifetimeSol, lifetimeOre, lifetimeDeployed uint64
+	exists                                     bool
+	ata                                        *account
+	deployedRound                              uint64 // round of the last deploy (0: none)
 }
 
 type entropyVar struct {
@@ -252,12 +252,12 @@ func newOre(s *Sim, opts Options) (scenario, error) {
 	}
 	o.board, o.config, o.treasury = pda(addrs.Board), pda(addrs.Config), pda(addrs.Treasury)
 	o.varAcct = &account{key: addrs.Var, owner: EntropyProgramID, rentEpoch: rentExemptEpoch}
-	o.admin = g.newWallet(between(g, 5, 50) * lamportsPerSOL)
-	o.feeCollector = g.newWallet(between(g, 100, 5_000) * lamportsPerSOL)
-	o.provider = g.newWallet(between(g, 50, 200) * lamportsPerSOL)
-	o.cranker = g.newWallet(between(g, 20, 100) * lamportsPerSOL)
+	o.admin = g.newWallet(g.between(5, 50) * lamportsPerSOL)
+	o.feeCollector = g.newWallet(g.between(100, 5_000) * lamportsPerSOL)
+	o.provider = g.newWallet(g.between(50, 200) * lamportsPerSOL)
+	o.cranker = g.newWallet(g.between(20, 100) * lamportsPerSOL)
 	for range 4 {
-		o.executors = append(o.executors, g.newWallet(between(g, 10, 100)*lamportsPerSOL))
+		o.executors = append(o.executors, g.newWallet(g.between(10, 100)*lamportsPerSOL))
 	}
 	mintAuth, _, err := solana.FindProgramAddress([][]byte{[]byte("mint_authority")}, oreMintProgramID)
 	if err != nil {
@@ -283,11 +283,11 @@ func newOre(s *Sim, opts Options) (scenario, error) {
 	o.roundID = 20_000 + g.uint64n(40_000)
 	o.boardStart, o.endSlot = s.opts.StartSlot, ^uint64(0)
 	o.epochID = o.roundID / 1440
-	o.tBalance = between(g, 500, 5_000) * lamportsPerSOL
-	o.tMotherlode = between(g, 10, 300) * oneORE
-	o.tRefined = between(g, 1_000, 50_000) * oneORE
-	o.tStaked = between(g, 100_000, 900_000) * oneORE
-	o.tUnclaimed = between(g, 10_000, 90_000) * oneORE
+	o.tBalance = g.between(500, 5_000) * lamportsPerSOL
+	o.tMotherlode = g.between(10, 300) * oneORE
+	o.tRefined = g.between(1_000, 50_000) * oneORE
+	o.tStaked = g.between(100_000, 900_000) * oneORE
+	o.tUnclaimed = g.between(10_000, 90_000) * oneORE
 	g.fill(o.minerFactor[:8])
 	g.fill(o.stakeFactor[:8])
 	o.newChain()
@@ -318,8 +318,6 @@ func newOre(s *Sim, opts Options) (scenario, error) {
 	o.round = r
 	return o, o.err
 }
-
-func between(g *gen, lo, hi uint64) uint64 { return g.between(lo, hi) }
 
 func keccak(parts ...[]byte) [32]byte {
 	h := sha3.NewLegacyKeccak256()

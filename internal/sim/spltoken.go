@@ -1,9 +1,5 @@
 package sim
 
-import (
-	"github.com/hyperstack-go/hyperstack/internal/solana"
-)
-
 // Defaults of the spl-token scenario.
 const (
 	splDefaultTxPerSlot = 40
@@ -313,5 +309,3 @@ func (st *splToken) opBurn(m *mint) {
 	st.tc.burn(t, owner, src, m, st.share(src.token.amount))
 	st.s.commit(t)
 }
-
-var _ = solana.Pubkey{}
