@@ -2,7 +2,6 @@ package projection
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -337,9 +336,6 @@ func (s *Store) emitPatches(st *batchState, ch *channel, key string, idxs []int)
 		st.batch.Frames = append(st.batch.Frames, Frame{Channel: ch.id, Key: key, Payload: p})
 	}
 }
-
-// ErrBadCursor is returned by Snapshot when the `after` cursor is not a `_seq` value.
-var ErrBadCursor = errors.New("after is not a _seq cursor (slot:index)")
 
 // SnapshotOptions shape the snapshot of list and append views (ignored for state views and
 // windows).

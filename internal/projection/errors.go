@@ -14,6 +14,8 @@ var (
 	ErrBadPatch = errors.New("mutation patch is not a json object")
 	// ErrBadKey is returned when a mutation's key is empty or not valid JSON.
 	ErrBadKey = errors.New("mutation key is not valid json")
+	// ErrBadCursor is returned by Snapshot when the `after` cursor is not a `_seq` value.
+	ErrBadCursor = errors.New("after is not a _seq cursor (slot:index)")
 	// ErrBadView is returned by New when a view definition is invalid.
 	ErrBadView = errors.New("invalid view definition")
 )
