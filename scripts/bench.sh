@@ -68,7 +68,9 @@ START=$SECONDS
 	echo "command=$COMMAND"
 	echo "quick=$QUICK"
 	echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then echo "dirty=1"; else echo "dirty=0"; fi
+	changed=$(git status --porcelain --untracked-files=no 2>/dev/null | cut -c4- | head -20 | paste -sd' ' -)
+	if [ -n "$changed" ]; then echo "dirty=1"; else echo "dirty=0"; fi
+	echo "changed=$changed"
 	echo "go=$($GO version)"
 	echo "kernel=$(uname -sr)"
 	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"

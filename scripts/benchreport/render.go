@@ -356,7 +356,7 @@ func (r *Report) Machine() string {
 	}
 	commit := m["commit"]
 	if m["dirty"] == "1" {
-		commit += " (with uncommitted changes in the working tree)"
+		commit += " with uncommitted changes to " + m["changed"]
 	}
 	rows := [][2]string{
 		{"date (UTC)", m["date"] + " → " + m["end_date"]},
