@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hyperstack-go/hyperstack/fixtures"
 	"github.com/hyperstack-go/hyperstack/internal/archive"
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 )
@@ -93,5 +94,35 @@ func TestWriteArchiveIsByteIdentical(t *testing.T) {
 	}
 	if _, err := s2.WriteArchive(context.Background(), a, ArchiveOptions{}); err == nil {
 		t.Fatal("WriteArchive replaced an existing file")
+	}
+}
+
+// TestDemoArchiveIsUpToDate regenerates the bundled demo archive (fixtures/demo-spl-token.db, `make
+// demo-archive`) and compares it byte for byte: a change to the generator must come with a
+// regenerated demo.
+func TestDemoArchiveIsUpToDate(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("regenerates 2,000 slots")
+	}
+	root := moduleRoot(t)
+	want, err := os.ReadFile(filepath.Join(root, "fixtures", fixtures.DemoArchive))
+	if err != nil {
+		t.Fatalf("the demo archive is missing (make demo-archive): %v", err)
+	}
+	s, err := New(ScenarioSPLToken, 1, Options{Slots: 2000, TxPerSlot: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), fixtures.DemoArchive)
+	if _, err := s.WriteArchive(context.Background(), path, ArchiveOptions{Seed: 1, NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("fixtures/" + fixtures.DemoArchive + " is stale: run make demo-archive")
 	}
 }

@@ -8,9 +8,8 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/idl"
 )
 
-// sharedFixture returns the path of a shared fixture (../shared/fixtures relative to the module
-// root), skipping the test when it is absent.
-func sharedFixture(t testing.TB, rel string) string {
+// moduleRoot returns the directory holding go.mod, above the test's working directory.
+func moduleRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -26,7 +25,14 @@ func sharedFixture(t testing.TB, rel string) string {
 		}
 		dir = parent
 	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
+	return dir
+}
+
+// sharedFixture returns the path of a shared fixture (../shared/fixtures relative to the module
+// root), skipping the test when it is absent.
+func sharedFixture(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(moduleRoot(t), "..", "shared", "fixtures", rel)
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
 	}
