@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/projection"
 )
 
@@ -181,4 +182,26 @@ func TestMaxMessageSize(t *testing.T) {
 	var ce *websocket.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, websocket.CloseMessageTooBig, ce.Code)
+}
+
+// TestLargeSnapshotWaitsForQueueSpace: a snapshot many times larger than the queue bound is
+// delivered whole to a client that reads, frame by frame as space frees up.
+func TestLargeSnapshotWaitsForQueueSpace(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, &Config{
+		Store:         projection.Config{Entities: []string{"T"}},
+		MaxQueueBytes: 8 << 10,
+		GzipThreshold: -1,
+	})
+	var muts []event.Mutation
+	for i := range 300 {
+		muts = append(muts, mut("T", fmt.Sprint(i), fmt.Sprintf(`{"i":%d,"pad":%q}`, i, repeat("p", 500)), 1, uint64(i+1)))
+	}
+	apply(t, s, muts...)
+	c := dial(t, hs)
+	_, snap := c.subscribe(map[string]any{"view": "T/list"})
+	assert.Len(t, snap, 300)
+	assert.Equal(t, float64(0), metricValue(s.metrics.slowDisconnects))
+	apply(t, s, mut("T", "0", `{"i":-1}`, 2, 1000))
+	assert.Equal(t, "patch", c.read().op())
 }
