@@ -16,4 +16,4 @@ if [ "$(sha256sum e2e/package-lock.json)" != "$sum_before" ]; then
   echo "run.sh: the install changed e2e/package-lock.json; commit a lock that matches package.json" >&2
   exit 1
 fi
-npm test --prefix e2e
+timeout --kill-after=10s 900 npm test --prefix e2e
