@@ -231,7 +231,7 @@ func BenchmarkInspectEntity(b *testing.B) {
 		name string
 		k    ek
 	}{{"busiest", keys[0]}, {"median", keys[len(keys)/2]}} {
-		b.Run(c.name, func(b *testing.B) {
+		b.Run(c.name+"-"+c.k.entity, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				st, err := EntityFromGolden(context.Background(), g, EntityOptions{Entity: c.k.entity, Key: c.k.key})
