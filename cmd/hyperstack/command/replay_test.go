@@ -406,3 +406,30 @@ func TestReplayCommandServesGeyser(t *testing.T) {
 	require.Equal(t, ExitOK, <-code, errOut.String())
 	require.Contains(t, errOut.String(), "serving the archive as a Yellowstone endpoint")
 }
+
+func TestRecordImportWithStackThenVerify(t *testing.T) {
+	stackPath, hash := replayStackFile(t, false)
+	s, err := sim.New(sim.ScenarioSPLToken, 37, sim.Options{Slots: 15})
+	require.NoError(t, err)
+	var capture bytes.Buffer
+	for {
+		u, err := s.Next()
+		if err != nil {
+			break
+		}
+		raw, err := proto.Marshal(u)
+		require.NoError(t, err)
+		capture.Write([]byte{byte(len(raw) >> 24), byte(len(raw) >> 16), byte(len(raw) >> 8), byte(len(raw))})
+		capture.Write(raw)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "capture.bin"), filepath.Join(dir, "imported.archive")
+	require.NoError(t, os.WriteFile(in, capture.Bytes(), 0o644))
+	code, _, errOut := replayCmd(t, "record", "--import", in, "--stack", stackPath, "--out", out)
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, errOut, "golden stored")
+	code, stdout, errOut := replayCmd(t, "replay", out, "--stack", stackPath, "--verify")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, stdout, "identical")
+	require.Contains(t, stdout, replay.ShortHash(hash))
+}
