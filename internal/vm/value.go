@@ -2,12 +2,14 @@ package vm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/hyperstack-go/hyperstack/internal/stack"
 )
@@ -387,18 +389,20 @@ func appendObject(b []byte, m map[string]any) []byte {
 		}
 		return append(b, '}')
 	}
-	// Small objects: collect the entries once and insertion-sort them by key.
+	// Small objects: collect the entries once and insertion-sort them by key, comparing the keys'
+	// first eight bytes as one big-endian number before comparing whole strings.
 	type entry struct {
+		p uint64
 		k string
 		v any
 	}
 	var stack [32]entry
 	es := stack[:0]
 	for k, v := range m {
-		e := entry{k, v}
+		e := entry{keyPrefix(k), k, v}
 		i := len(es)
 		es = append(es, e)
-		for i > 0 && es[i-1].k > k {
+		for i > 0 && (es[i-1].p > e.p || es[i-1].p == e.p && es[i-1].k > k) {
 			es[i] = es[i-1]
 			i--
 		}
@@ -416,6 +420,20 @@ func appendObject(b []byte, m map[string]any) []byte {
 	return append(b, '}')
 }
 
+// keyPrefix is the first eight bytes of s as a big-endian number (zero-padded): ordering by it
+// agrees with ordering the strings, except that equal prefixes need the whole strings compared.
+func keyPrefix(s string) uint64 {
+	var p uint64
+	if len(s) >= 8 {
+		return uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32 |
+			uint64(s[4])<<24 | uint64(s[5])<<16 | uint64(s[6])<<8 | uint64(s[7])
+	}
+	for i := 0; i < len(s); i++ {
+		p |= uint64(s[i]) << (56 - 8*i)
+	}
+	return p
+}
+
 // sortStrings sorts small slices by insertion, larger ones with sort.Strings.
 func sortStrings(s []string) {
 	if len(s) > 32 {
@@ -431,12 +449,40 @@ func sortStrings(s []string) {
 
 const hexDigits = "0123456789abcdef"
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+func hasZeroByte(x uint64) bool { return (x-lsb)&^x&msb != 0 }
+
+// needsEscape reports whether one of the eight bytes of x is a control character, '"', '\\' or
+// not ASCII.
+func needsEscape(x uint64) bool {
+	return (x-lsb*0x20)&^x&msb != 0 || hasZeroByte(x^(lsb*'"')) || hasZeroByte(x^(lsb*'\\')) || x&msb != 0
+}
+
 // appendString writes a JSON string as serde_json does: '"' and '\\' escaped, control characters as
 // \b \t \n \f \r or \u00XX, everything else (non-ASCII included) as is. Invalid UTF-8 becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	i := 0
+	// Eight bytes at a time while none needs attention (a control character, '"', '\\' or a
+	// non-ASCII byte).
+	if len(s) >= 8 {
+		raw := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+		for ; i+8 <= len(raw); i += 8 {
+			if needsEscape(binary.LittleEndian.Uint64(raw[i:])) {
+				break
+			}
+		}
+		// The tail, as the last eight bytes (overlapping what was checked).
+		if i < len(raw) && i+8 > len(raw) && !needsEscape(binary.LittleEndian.Uint64(raw[len(raw)-8:])) {
+			i = len(raw)
+		}
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -1,11 +1,14 @@
 package vm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -173,4 +176,87 @@ func TestAppendShortDecimalMatchesStrconv(t *testing.T) {
 		check(-f)
 	}
 	require.Equal(t, amounts, fast, "the fast path answers every amount of 9 decimals")
+}
+
+// refString is the byte-at-a-time form of appendString's rules, the oracle for its word-at-a-time
+// scan.
+func refString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c == '\b':
+				b.WriteString(`\b`)
+			case c == '\f':
+				b.WriteString(`\f`)
+			case c == '\n':
+				b.WriteString(`\n`)
+			case c == '\r':
+				b.WriteString(`\r`)
+			case c == '\t':
+				b.WriteString(`\t`)
+			case c < 0x20:
+				fmt.Fprintf(&b, `\u%04x`, c)
+			default:
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func TestAppendStringAndObjectKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte("abcXYZ019_.-\"\\\x00\x01\x1f\x7f\n\t ")
+	alphabet = append(alphabet, "é€\xff\xc3"...)
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, r.IntN(40))
+		for j := range b {
+			if r.IntN(4) == 0 {
+				b[j] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				b[j] = byte('a' + r.IntN(26))
+			}
+		}
+		s := string(b)
+		require.Equal(t, refString(s), string(appendString(nil, s)), "%q", s)
+	}
+	// Object keys sharing long prefixes, shorter than, equal to and longer than eight bytes.
+	obj := map[string]any{}
+	var keys []string
+	for i := 0; i < 30; i++ {
+		k := strings.Repeat("k", r.IntN(10)) + string(rune('a'+r.IntN(3))) + strings.Repeat("\x00", r.IntN(2))
+		if _, dup := obj[k]; !dup {
+			keys = append(keys, k)
+		}
+		obj[k] = uint64(i)
+	}
+	sort.Strings(keys)
+	var want []byte
+	want = append(want, '{')
+	for i, k := range keys {
+		if i > 0 {
+			want = append(want, ',')
+		}
+		want = appendString(want, k)
+		want = append(want, ':')
+		want = appendJSON(want, obj[k])
+	}
+	want = append(want, '}')
+	require.Equal(t, string(want), string(appendJSON(nil, obj)))
 }
