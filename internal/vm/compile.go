@@ -39,9 +39,10 @@ func Compile(spec *stack.Spec) (*Program, error) {
 			Routes:  map[string]*Route{},
 			typeIDs: map[string]int{},
 		},
-		consts:  map[string]int{},
-		paths:   map[string]int{},
-		targets: map[string]int{},
+		consts:    map[string]int{},
+		paths:     map[string]int{},
+		targets:   map[string]int{},
+		emitPaths: map[string]*emitPath{},
 	}
 	if err := c.programs(); err != nil {
 		return nil, err
@@ -52,6 +53,7 @@ func Compile(spec *stack.Spec) (*Program, error) {
 			return nil, err
 		}
 	}
+	rankEmitPaths(c.p.emitPaths)
 	return c.p, nil
 }
 
@@ -59,9 +61,10 @@ type compiler struct {
 	spec *stack.Spec
 	p    *Program
 
-	consts  map[string]int
-	paths   map[string]int
-	targets map[string]int
+	consts    map[string]int
+	paths     map[string]int
+	targets   map[string]int
+	emitPaths map[string]*emitPath
 
 	loc        string
 	ent        *Entity
@@ -113,10 +116,25 @@ func (c *compiler) target(text string) uint32 {
 	if i, ok := c.targets[k]; ok {
 		return uint32(i)
 	}
-	c.p.Targets = append(c.p.Targets, Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit,
-		Affects: c.ent.maskOf(text)})
+	t := Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit, Affects: c.ent.maskOf(text)}
+	if emit {
+		t.ep = c.emitPath(t.Segs, text)
+	}
+	c.p.Targets = append(c.p.Targets, t)
 	c.targets[k] = len(c.p.Targets) - 1
 	return uint32(len(c.p.Targets) - 1)
+}
+
+// emitPath interns the emitted state path text of the current entity.
+func (c *compiler) emitPath(segs []string, text string) *emitPath {
+	k := strconv.Itoa(c.entIdx) + "\x00" + text
+	if ep, ok := c.emitPaths[k]; ok {
+		return ep
+	}
+	ep := &emitPath{segs: segs, text: text, id: int32(len(c.p.emitPaths)), entity: c.entIdx}
+	c.p.emitPaths = append(c.p.emitPaths, ep)
+	c.emitPaths[k] = ep
+	return ep
 }
 
 func (c *compiler) typeID(name string) int {

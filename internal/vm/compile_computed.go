@@ -57,6 +57,9 @@ func (c *compiler) computed(base string) error {
 		}
 		f := &computedField{Leaf: segs[1], Path: s.TargetPath, Segs: segs, Loc: loc, eval: fn, nvars: cc.maxVars,
 			Emit: !c.nonEmitted[s.TargetPath], volatile: cc.volatile}
+		if f.Emit {
+			f.ep = c.emitPath(segs, s.TargetPath)
+		}
 		reads = append(reads, cc.reads)
 		fields = append(fields, f)
 		deps := map[string]bool{}

@@ -41,6 +41,7 @@ type computedField struct {
 	Segs  []string
 	Loc   string
 	Emit  bool
+	ep    *emitPath // when Emit
 	eval  cfn
 	nvars int
 	// reads has a bit per state path the expression reads (see Entity.readPaths); affects has the

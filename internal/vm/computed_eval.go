@@ -66,7 +66,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 			obj[f.Leaf] = v
 			m.written |= f.affects
 			if f.Emit && !(nonNullOnly && v == nil) {
-				m.markDirty(f.Segs, f.Path)
+				m.markDirty(f.ep)
 			}
 		}
 	}

@@ -1,38 +1,116 @@
 package vm
 
 import (
+	"sort"
+
 	"github.com/hyperstack-go/hyperstack/internal/event"
 )
 
+// emitPath is an emitted state path of an entity, with what building patches needs precomputed.
+type emitPath struct {
+	segs   []string
+	text   string
+	id     int32 // index in Program.emitPaths
+	entity int
+	// rank orders the entity's emitted paths as their segments compare.
+	rank int32
+	// keys[d] is segs[d] as a JSON object key and colon; group[d] numbers segs[:d+1] within the
+	// entity, so paths sharing a prefix share its numbers.
+	keys  []string
+	group []int32
+	// nested is set when another emitted path of the entity is a proper prefix of this one.
+	nested bool
+}
+
+// rankEmitPaths fills in the order, keys and prefix numbers of every entity's emitted paths.
+func rankEmitPaths(eps []*emitPath) {
+	byEntity := map[int][]*emitPath{}
+	var ents []int
+	for _, ep := range eps {
+		if _, ok := byEntity[ep.entity]; !ok {
+			ents = append(ents, ep.entity)
+		}
+		byEntity[ep.entity] = append(byEntity[ep.entity], ep)
+	}
+	for _, e := range ents {
+		list := byEntity[e]
+		sort.SliceStable(list, func(i, j int) bool { return segsLess(list[i].segs, list[j].segs) })
+		groups := map[string]int32{}
+		texts := map[string]bool{}
+		for _, ep := range list {
+			texts[ep.text] = true
+		}
+		for r, ep := range list {
+			ep.rank = int32(r)
+			ep.keys = make([]string, len(ep.segs))
+			ep.group = make([]int32, len(ep.segs))
+			for d, seg := range ep.segs {
+				ep.keys[d] = string(append(appendString(nil, seg), ':'))
+				prefix := joinSegs(ep.segs[:d+1])
+				g, ok := groups[prefix]
+				if !ok {
+					g = int32(len(groups))
+					groups[prefix] = g
+				}
+				ep.group[d] = g
+				if d < len(ep.segs)-1 && texts[prefix] {
+					ep.nested = true
+				}
+			}
+		}
+	}
+}
+
+func joinSegs(segs []string) string {
+	n := 0
+	for _, s := range segs {
+		n += len(s) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, s := range segs {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, s...)
+	}
+	return string(b)
+}
+
 // dirtyEntry is a path changed by the current run.
 type dirtyEntry struct {
-	segs     []string
-	text     string
+	ep       *emitPath
 	isAppend bool
 	appended []any
 	value    any // the current value, filled when the patch is built
 }
 
-func (m *Machine) markDirty(segs []string, text string) {
+// clearDirty forgets the paths the last run changed.
+func (m *Machine) clearDirty() {
 	for i := range m.dirty {
-		if m.dirty[i].text == text {
-			m.dirty[i].isAppend, m.dirty[i].appended = false, nil
-			return
-		}
+		m.dirtyAt[m.dirty[i].ep.id] = 0
+		m.dirty[i] = dirtyEntry{}
 	}
-	m.dirty = append(m.dirty, dirtyEntry{segs: segs, text: text})
+	m.dirty = m.dirty[:0]
 }
 
-func (m *Machine) markAppended(t *Target, v any) {
-	for i := range m.dirty {
-		if m.dirty[i].text == t.Text {
-			if m.dirty[i].isAppend {
-				m.dirty[i].appended = append(m.dirty[i].appended, v)
-			}
-			return
-		}
+func (m *Machine) markDirty(ep *emitPath) {
+	if i := m.dirtyAt[ep.id]; i != 0 {
+		m.dirty[i-1].isAppend, m.dirty[i-1].appended = false, nil
+		return
 	}
-	m.dirty = append(m.dirty, dirtyEntry{segs: t.Segs, text: t.Text, isAppend: true, appended: []any{v}})
+	m.dirty = append(m.dirty, dirtyEntry{ep: ep})
+	m.dirtyAt[ep.id] = int32(len(m.dirty))
+}
+
+func (m *Machine) markAppended(ep *emitPath, v any) {
+	if i := m.dirtyAt[ep.id]; i != 0 {
+		if d := &m.dirty[i-1]; d.isAppend {
+			d.appended = append(d.appended, v)
+		}
+		return
+	}
+	m.dirty = append(m.dirty, dirtyEntry{ep: ep, isAppend: true, appended: []any{v}})
+	m.dirtyAt[ep.id] = int32(len(m.dirty))
 }
 
 // emit builds the mutation of the current run from its dirty paths.
@@ -61,31 +139,32 @@ func (m *Machine) emit(handler string) {
 	})
 }
 
-// buildPatch writes the dirty paths as one nested JSON object (keys sorted) into m.buf. Replaced paths carry the
-// current value (skipped when missing); appended paths carry the appended items.
+// buildPatch writes the dirty paths as one nested JSON object (keys sorted) into m.buf. Replaced
+// paths carry the current value (skipped when missing); appended paths carry the appended items.
 func (m *Machine) buildPatch() ([]byte, []string) {
 	d := m.dirty
 	order := m.order[:0]
 	for i := range d {
 		if !d[i].isAppend {
-			v, ok := getPath(m.state, d[i].segs)
+			v, ok := getPath(m.state, d[i].ep.segs)
 			if !ok {
 				continue
 			}
 			d[i].value = v
 		}
+		// Insertion by rank: the order of the paths' segments.
+		r := d[i].ep.rank
+		j := len(order)
 		order = append(order, int32(i))
-	}
-	// Sort by segments (insertion sort of indexes: patches are small).
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && segsLess(d[order[j]].segs, d[order[j-1]].segs); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
+		for ; j > 0 && d[order[j-1]].ep.rank > r; j-- {
+			order[j] = order[j-1]
 		}
+		order[j] = int32(i)
 	}
 	// Drop entries under another entry.
 	kept := order[:0]
 	for _, i := range order {
-		if len(kept) > 0 && isPrefix(d[kept[len(kept)-1]].segs, d[i].segs) {
+		if d[i].ep.nested && len(kept) > 0 && isPrefix(d[kept[len(kept)-1]].ep.segs, d[i].ep.segs) {
 			continue
 		}
 		kept = append(kept, i)
@@ -97,7 +176,7 @@ func (m *Machine) buildPatch() ([]byte, []string) {
 	var appends []string
 	for _, i := range kept {
 		if d[i].isAppend {
-			appends = append(appends, d[i].text)
+			appends = append(appends, d[i].ep.text)
 		}
 	}
 	m.buf = m.writeGroup(m.buf[:0], kept, 0)
@@ -108,17 +187,17 @@ func (m *Machine) writeGroup(b []byte, es []int32, depth int) []byte {
 	d := m.dirty
 	b = append(b, '{')
 	for i := 0; i < len(es); {
-		seg := d[es[i]].segs[depth]
+		e := &d[es[i]]
+		g := e.ep.group[depth]
 		j := i + 1
-		for j < len(es) && d[es[j]].segs[depth] == seg {
+		for j < len(es) && d[es[j]].ep.group[depth] == g {
 			j++
 		}
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, seg)
-		b = append(b, ':')
-		if e := &d[es[i]]; len(e.segs) == depth+1 {
+		b = append(b, e.ep.keys[depth]...)
+		if len(e.ep.segs) == depth+1 {
 			if e.isAppend {
 				b = appendJSON(b, e.appended)
 			} else {

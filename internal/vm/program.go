@@ -40,6 +40,7 @@ type Program struct {
 	// Warnings are non-fatal compile findings (ignored conditions, unsupported strategies).
 	Warnings []string
 
+	emitPaths []*emitPath // every emitted state path of every entity (index = emitPath.id)
 	conds     []condition
 	whens     []whenSpec
 	resolvers []*resolverSpec
@@ -61,6 +62,8 @@ type Target struct {
 	// Affects has the bits of the entity's computed-field read paths this path overlaps: writing it
 	// makes the computed fields that read them stale.
 	Affects uint64
+
+	ep *emitPath // when Emit
 }
 
 // ProgramInfo is one on-chain program of the stack and its decoder.

@@ -553,7 +553,7 @@ func (m *Machine) rollback() {
 		}
 	}
 	m.undo = m.undo[:0]
-	m.dirty = m.dirty[:0]
+	m.clearDirty()
 }
 
 // setPath writes v at segs, creating intermediate objects.
@@ -577,7 +577,7 @@ func (m *Machine) set(t *Target, v any) {
 	m.written |= t.Affects
 	m.setPath(t.Segs, v)
 	if t.Emit {
-		m.markDirty(t.Segs, t.Text)
+		m.markDirty(t.ep)
 	}
 }
 
@@ -681,7 +681,7 @@ func (m *Machine) appendTo(t *Target, v any) {
 	m.written |= t.Affects
 	m.setPath(t.Segs, out)
 	if t.Emit {
-		m.markAppended(t, v)
+		m.markAppended(t.ep, v)
 	}
 }
 

@@ -203,6 +203,7 @@ type Machine struct {
 	stateKey    key
 	stateNew    bool
 	dirty       []dirtyEntry
+	dirtyAt     []int32 // emitPath.id → 1 + its index in dirty, 0 when clean
 	order       []int32 // patch-building scratch
 	undo        []undoEntry
 	pdaMiss     string
@@ -240,7 +241,7 @@ func NewMachine(p *Program, cfg *Config) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{p: p, cfg: c, log: c.Logger, byID: map[solana.Pubkey]*ProgramInfo{}, deferred: map[deferKey][]*deferredOp{},
-		waiting: map[string]*waiting{}, asked: map[waitTarget]uint64{}}
+		waiting: map[string]*waiting{}, asked: map[waitTarget]uint64{}, dirtyAt: make([]int32, len(p.emitPaths))}
 	for _, info := range p.Programs {
 		m.byID[info.ID] = info
 	}
@@ -569,7 +570,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 	m.h, m.ev, m.ent, m.tbl = h, ec, m.p.Entities[h.Entity], m.tables[h.Entity]
 	m.regs = [numRegs]any{}
 	m.state, m.stateNew = nil, false
-	m.dirty = m.dirty[:0]
+	m.clearDirty()
 	m.undo = m.undo[:0]
 	m.written, m.evaluated = 0, false
 	m.pdaMiss, m.lookupMiss = "", ""
