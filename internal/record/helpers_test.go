@@ -3,10 +3,11 @@ package record_test
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -152,23 +153,4 @@ func (r *recording) stop(t *testing.T) {
 	require.NoError(t, r.arch.Close())
 }
 
-func fixturePath(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root (go.mod) not found; skipping")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
-	}
-	return p
-}
+var fixturePath = fixturestest.Shared

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+
 	"github.com/hyperstack-go/hyperstack/fixtures"
 	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/sim"
@@ -13,30 +15,7 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/vm"
 )
 
-// sharedFixture returns ../shared/fixtures/<rel> relative to the module root, skipping the test or
-// benchmark when it is absent.
-func sharedFixture(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
-	}
-	return p
-}
+var sharedFixture = fixturestest.Shared
 
 // demoStack is the built-in SPL Token demo stack, compiled.
 func demoStack(tb testing.TB) (*stack.Spec, *vm.Program) {

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -18,33 +19,9 @@ const (
 	oreStackHash   = "cf16b922b3262c7706145462c65f184bbcce00b7e5b433d72c2b0ebecabefe15"
 )
 
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+var moduleRoot = fixturestest.ModuleRoot
 
-// sharedFixture returns the path of a shared fixture (../shared/fixtures/<rel> from the module root),
-// skipping the test when it is absent.
-func sharedFixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(moduleRoot(t), "..", "shared", "fixtures", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
-	}
-	return p
-}
+var sharedFixture = fixturestest.Shared
 
 func loadORE(t testing.TB) (*Spec, []byte) {
 	t.Helper()

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -20,25 +22,7 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
-// eventsSharedFixture returns ../shared/fixtures/<rel> relative to the module root, or skips.
-func eventsSharedFixture(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "go.mod not found")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
-	}
-	return p
-}
+var eventsSharedFixture = fixturestest.Shared
 
 // eventsArchive writes updates into a new archive file and closes it.
 func eventsArchive(t *testing.T, raws ...[]byte) string {

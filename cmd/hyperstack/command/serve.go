@@ -187,6 +187,9 @@ func runServe(ctx context.Context, f *Factory, opts *serveOptions) error {
 	case "live":
 		runErr = serveLive(ctx, f, srv, p, prog, opts, logger, &status)
 	}
+	if ctx.Err() != nil && errors.Is(runErr, serve.ErrServerClosed) {
+		runErr = nil // the server shut down first on Ctrl-C
+	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		status.State, status.Error = "error", runErr.Error()
 		status.Errors++
@@ -201,7 +204,7 @@ func runServe(ctx context.Context, f *Factory, opts *serveOptions) error {
 		<-ctx.Done()
 	}
 	wg.Wait()
-	if err := <-srvErr; err != nil && !errors.Is(err, context.Canceled) {
+	if err := <-srvErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, serve.ErrServerClosed) {
 		return err
 	}
 	return nil
