@@ -535,6 +535,34 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 			return nil, err
 		}
 		if containsResolver(cl.Body) {
+			if dec, decOK, ok := uiAmountOfParam(cl); ok {
+				// arr.map(|x| ui_amount(x, <literal>)), ORE's per-square amounts: the body below
+				// evaluated directly. Elements that are not finite numbers, or results that are not
+				// finite, are dropped, as the body would drop them.
+				return func(e *cenv) (any, error) {
+					v, err := inner(e)
+					if err != nil {
+						return nil, err
+					}
+					arr, ok := v.([]any)
+					if !ok {
+						return nil, nil
+					}
+					out := make([]any, 0, len(arr))
+					for _, el := range arr {
+						f, ok := asF64(el)
+						if !ok || !decOK || math.IsNaN(f) || math.IsInf(f, 0) {
+							continue
+						}
+						r := f / pow10[dec]
+						if math.IsNaN(r) || math.IsInf(r, 0) {
+							continue
+						}
+						out = append(out, e.m.box.f64(r))
+					}
+					return out, nil
+				}, nil
+			}
 			// Over an array: each element as f64, elements whose body fails or is null are dropped.
 			return func(e *cenv) (any, error) {
 				v, err := inner(e)
@@ -655,6 +683,28 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 		}
 		return nil, cerr("%s on %s", method, typeName(v))
 	}, nil
+}
+
+// uiAmountOfParam recognises a closure |x| TokenMetadata.ui_amount(x, <literal>) and returns the
+// literal's decimals as ui_amount reads them (decOK false: every call gives null).
+func uiAmountOfParam(cl *stack.ExprClosure) (dec uint8, decOK, ok bool) {
+	rc, isRC := cl.Body.(*stack.ExprResolverComputed)
+	if !isRC || rc.Resolver != "TokenMetadata" || rc.Method != "ui_amount" || len(rc.Args) != 2 {
+		return 0, false, false
+	}
+	if v, isVar := rc.Args[0].(*stack.ExprVar); !isVar || v.Name != cl.Param {
+		return 0, false, false
+	}
+	lit, isLit := rc.Args[1].(*stack.ExprLiteral)
+	if !isLit {
+		return 0, false, false
+	}
+	v, err := fromSpecValue(lit.Value)
+	if err != nil {
+		return 0, false, false
+	}
+	dec, decOK = optionalU8(toJSONValue(v))
+	return dec, decOK, true
 }
 
 func containsResolver(x stack.Expr) bool {
