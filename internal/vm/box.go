@@ -21,6 +21,7 @@ type eface struct {
 var (
 	f64Type = efaceType(float64(0))
 	u64Type = efaceType(uint64(0))
+	i64Type = efaceType(int64(0))
 )
 
 func efaceType(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
@@ -48,4 +49,12 @@ func (b *boxer) u64(u uint64) any {
 		return u
 	}
 	return b.box(u64Type, u)
+}
+
+// i64 boxes an int64 (small non-negative values need no slab).
+func (b *boxer) i64(i int64) any {
+	if i >= 0 && i < 256 {
+		return i
+	}
+	return b.box(i64Type, uint64(i))
 }

@@ -59,9 +59,11 @@ type cenv struct {
 	state map[string]any
 	vars  []any
 	slot  uint64
-	ts    any // int64, or nil when the block time is unknown
-	old   any // the field's previous value (reused when a result equals it)
-	args  [3]any
+	// slotAny is slot as an interface value, boxed once per evaluation.
+	slotAny any
+	ts      any // int64, or nil when the block time is unknown
+	old     any // the field's previous value (reused when a result equals it)
+	args    [3]any
 }
 
 // errComputed marks evaluation failures; they make the field null.
@@ -181,10 +183,13 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 				return nil, err
 			}
 			if i, ok := asI64(v); ok {
-				return i, nil
+				if _, isI64 := v.(int64); isI64 {
+					return v, nil
+				}
+				return e.m.box.i64(i), nil
 			}
 			if u, ok := v.(uint64); ok {
-				return int64(u), nil
+				return e.m.box.i64(int64(u)), nil
 			}
 			return def, nil
 		}, nil
@@ -499,7 +504,12 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 		}, nil
 	case *stack.ExprContextSlot:
 		cc.volatile = true
-		return func(e *cenv) (any, error) { return e.slot, nil }, nil
+		return func(e *cenv) (any, error) {
+			if e.slotAny == nil {
+				e.slotAny = e.m.box.u64(e.slot)
+			}
+			return e.slotAny, nil
+		}, nil
 	case *stack.ExprContextTimestamp:
 		cc.volatile = true
 		return func(e *cenv) (any, error) { return e.ts, nil }, nil

@@ -23,9 +23,12 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 		m.record(m.state, pendingComputedKey)
 		delete(m.state, pendingComputedKey)
 	}
-	env := cenv{m: m, state: m.state, slot: m.ev.slot}
+	// The environment and its variables live in the Machine: closures take them by pointer, which
+	// would move locals to the heap on every call.
+	env := &m.cenv
+	*env = cenv{m: m, state: m.state, slot: m.ev.slot}
 	tsDone := false
-	var vars [16]any
+	vars := &m.cvars
 	for _, sec := range secs {
 		gated := true
 		for _, g := range sec.Gates {
@@ -53,7 +56,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 				env.vars = make([]any, f.nvars)
 			}
 			env.old = old
-			v, err := f.eval(&env)
+			v, err := f.eval(env)
 			if err != nil {
 				m.stats.ComputedErrors++
 				v = nil

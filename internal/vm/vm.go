@@ -215,6 +215,8 @@ type Machine struct {
 	evaluated   bool   // the run evaluated computed fields
 
 	box      boxer
+	cenv     cenv    // computed-field evaluation environment (see evalComputed)
+	cvars    [16]any // its variables
 	names    b58Cache
 	nums     numTexts
 	out      []event.Mutation
