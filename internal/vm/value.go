@@ -335,8 +335,11 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, "false"...)
 	case uint64:
-		return strconv.AppendUint(b, x, 10)
+		return appendUint(b, x)
 	case int64:
+		if x >= 0 {
+			return appendUint(b, uint64(x))
+		}
 		return strconv.AppendInt(b, x, 10)
 	case float64:
 		return appendFloat(b, x)
@@ -396,12 +399,12 @@ func appendObject(b []byte, m map[string]any) []byte {
 		k string
 		v any
 	}
-	var stack [32]entry
-	es := stack[:0]
+	var es [32]entry // indexed, never appended to, so it stays on the stack
+	n := 0
 	for k, v := range m {
 		e := entry{keyPrefix(k), k, v}
-		i := len(es)
-		es = append(es, e)
+		i := n
+		n++
 		for i > 0 && (es[i-1].p > e.p || es[i-1].p == e.p && es[i-1].k > k) {
 			es[i] = es[i-1]
 			i--
@@ -409,7 +412,7 @@ func appendObject(b []byte, m map[string]any) []byte {
 		es[i] = e
 	}
 	b = append(b, '{')
-	for i := range es {
+	for i := range es[:n] {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -448,6 +451,38 @@ func sortStrings(s []string) {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// digitPairs holds "00".."99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendUint writes n in decimal, two digits per step.
+func appendUint(b []byte, n uint64) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n))
+	}
+	if n < 100 {
+		return append(b, digitPairs[2*n], digitPairs[2*n+1])
+	}
+	var buf [20]byte
+	i := len(buf)
+	for n >= 100 {
+		q := n / 100
+		r := 2 * (n - q*100)
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		n = q
+	}
+	if n >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*n], digitPairs[2*n+1]
+	} else {
+		i--
+		buf[i] = byte('0' + n)
+	}
+	return append(b, buf[i:]...)
+}
 
 const (
 	lsb = 0x0101010101010101
@@ -617,7 +652,14 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	// Digits from the right: k fraction digits (zeros once n runs out), the point, the integer part.
 	var buf [40]byte
 	i := len(buf)
-	for ; k > 0; k-- {
+	for ; k >= 2; k -= 2 {
+		q := n / 100
+		r := 2 * (n - q*100)
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		n = q
+	}
+	if k == 1 {
 		i--
 		buf[i] = byte('0' + n%10)
 		n /= 10
@@ -707,7 +749,7 @@ func (k key) value() any {
 func (k key) appendJSON(b []byte) []byte {
 	switch k.kind {
 	case keyUint:
-		return strconv.AppendUint(b, k.n, 10)
+		return appendUint(b, k.n)
 	case keyInt:
 		return strconv.AppendInt(b, int64(k.n), 10)
 	case keyFloat:

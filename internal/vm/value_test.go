@@ -260,3 +260,14 @@ func TestAppendStringAndObjectKeys(t *testing.T) {
 	want = append(want, '}')
 	require.Equal(t, string(want), string(appendJSON(nil, obj)))
 }
+
+func TestAppendUint(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 100000; i++ {
+		n := r.Uint64() >> r.UintN(64)
+		require.Equal(t, strconv.FormatUint(n, 10), string(appendUint([]byte{}, n)))
+	}
+	for _, n := range []uint64{0, 9, 10, 99, 100, 101, 999, 1000, math.MaxUint64} {
+		require.Equal(t, "x"+strconv.FormatUint(n, 10), string(appendUint([]byte("x"), n)))
+	}
+}
