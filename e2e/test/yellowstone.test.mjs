@@ -72,11 +72,21 @@ function request(parts) {
   };
 }
 
-// collect reads updates from stream until done(update) returns true or timeoutMs passes.
+// open subscribes; errors that arrive after a test stopped listening are dropped instead of
+// surfacing as uncaught exceptions.
+async function open(client) {
+  const stream = await client.subscribe();
+  stream.on('error', () => {});
+  return stream;
+}
+
+// collect reads updates from stream until done(update) returns true, the stream fails or ends, or
+// timeoutMs passes.
 function collect(stream, done, timeoutMs = 60_000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
+      stream.destroy();
       reject(new Error('timed out waiting for updates'));
     }, timeoutMs);
     const onData = (u) => {
@@ -89,13 +99,19 @@ function collect(stream, done, timeoutMs = 60_000) {
       cleanup();
       reject(e);
     };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error('the stream ended'));
+    };
     const cleanup = () => {
       clearTimeout(timer);
       stream.off('data', onData);
       stream.off('error', onError);
+      stream.off('end', onEnd);
     };
     stream.on('data', onData);
     stream.on('error', onError);
+    stream.on('end', onEnd);
   });
 }
 
@@ -128,7 +144,7 @@ test('official Yellowstone client against hyperstack sim', { timeout: 300_000 },
 
   let firstSlot = null;
   await t.test('subscribe: accounts, transactions, slots, block meta, ping', async () => {
-    const stream = await client.subscribe();
+    const stream = await open(client);
     const seen = { account: 0, transaction: 0, blockMeta: 0, statuses: new Set(), pong: false };
     stream.write(request({
       accounts: { tokens: { account: [], owner: [TOKEN_PROGRAM], filters: [] } },
@@ -177,7 +193,7 @@ test('official Yellowstone client against hyperstack sim', { timeout: 300_000 },
 
   await t.test('subscribe with from_slot replays the buffer', async () => {
     assert.ok(firstSlot !== null);
-    const stream = await client.subscribe();
+    const stream = await open(client);
     stream.write(request({ slots: { slots: { filterByCommitment: true } }, fromSlot: firstSlot.toString() }));
     let replayed = null;
     await collect(stream, (u) => {
