@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,7 +73,7 @@ func freeAddr(t *testing.T) string {
 func TestServeDemoEndToEnd(t *testing.T) {
 	ws, health := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	errOut := &bytes.Buffer{}
+	errOut := &lockedBuffer{}
 	f := &Factory{IO: IOStreams{In: &bytes.Buffer{}, Out: io.Discard, ErrOut: errOut, IsTerminal: func() bool { return false }},
 		Getenv: func(string) string { return "" }, Now: time.Now}
 	done := make(chan int, 1)
@@ -127,4 +128,22 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.True(t, strings.Contains(string(body), `"name":"sim:spl-token"`), string(body))
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a running server's loggers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
