@@ -203,7 +203,7 @@ func oreRun(t *testing.T, w *oreWorld, seed uint64, n int) []event.Event {
 				"authority": auth.String(), "deployed": u64s(25, func(i int) uint64 { return r.Uint64N(1 << uint(1+i)) }),
 				"cumulative": u64s(25, func(i int) uint64 { return uint64(i) * amount }), "checkpoint_fee": r.Uint64N(100),
 				"checkpoint_id": rd.id - uint64(r.IntN(2)), "last_claim_ore_at": int64(1_700_000_000 + r.IntN(1000)), "last_claim_sol_at": int64(-r.IntN(3)),
-				"rewards_sol": r.Uint64N(1 << 40), "rewards_factor": map[string]any{"bits": u64s(16, func(int) uint64 { return r.Uint64N(256) })}, "rewards_ore": r.Uint64N(1 << 40), "refined_ore": r.Uint64N(1 << 20), "round_id": rd.id,
+				"rewards_factor": map[string]any{"bits": u64s(16, func(int) uint64 { return r.Uint64N(256) })}, "rewards_sol": r.Uint64N(1 << 40), "rewards_ore": r.Uint64N(1 << 40), "refined_ore": r.Uint64N(1 << 20), "round_id": rd.id,
 				"lifetime_rewards_sol": r.Uint64(), "lifetime_rewards_ore": r.Uint64N(1 << 50), "lifetime_deployed": r.Uint64N(1 << 50),
 			}), s))
 			if r.IntN(4) == 0 {
@@ -258,7 +258,7 @@ func oreRun(t *testing.T, w *oreWorld, seed uint64, n int) []event.Event {
 				"authority": pk(fmt.Sprint("d-auth-", mi)).String(), "deployed": u64s(25, func(int) uint64 { return 0 }),
 				"cumulative": u64s(25, func(int) uint64 { return r.Uint64N(1000) }), "checkpoint_fee": uint64(1),
 				"checkpoint_id": rd.id, "last_claim_ore_at": int64(0), "last_claim_sol_at": int64(0),
-				"rewards_sol": uint64(0), "rewards_factor": map[string]any{"bits": u64s(16, func(int) uint64 { return 0 })}, "rewards_ore": uint64(0), "refined_ore": uint64(0), "round_id": rd.id,
+				"rewards_factor": map[string]any{"bits": u64s(16, func(int) uint64 { return 0 })}, "rewards_sol": uint64(0), "rewards_ore": uint64(0), "refined_ore": uint64(0), "round_id": rd.id,
 				"lifetime_rewards_sol": uint64(0), "lifetime_rewards_ore": uint64(0), "lifetime_deployed": uint64(0),
 			}), solana.Signature{}))
 		}
