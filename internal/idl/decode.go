@@ -456,6 +456,56 @@ func (p *IDL) DecodeAccountAs(name string, data []byte) (map[string]any, error) 
 	return a.decode(data, p.Strict, p.keys)
 }
 
+// FieldNames returns the names of the account's top-level fields, in the order DecodeAccountFields
+// gives their values (nil for an AccountDef that does not come from a parsed IDL). The slice is
+// shared: do not change it.
+func (a *AccountDef) FieldNames() []string { return a.fieldNames }
+
+// DecodeAccountFields is DecodeAccount without the top-level object: it identifies the account the
+// same way and appends the values of its top-level fields, in FieldNames order, to dst[:0]. The
+// values, and the errors, are those DecodeAccount gives. Accounts that are not structs with named
+// fields give ErrNotStruct (decode them with DecodeAccount).
+func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, error) {
+	a, ok := p.AccountFor(data)
+	if !ok {
+		return nil, dst[:0], ErrUnknownDiscriminator
+	}
+	n := a.layout
+	if n == nil || n.kind != kindStruct || n.tuple || a.fieldNames == nil {
+		return a, dst[:0], ErrNotStruct
+	}
+	d := decoder{data: data, keys: p.keys, depth: 1}
+	d.box.reserve(n)
+	off := len(a.Discriminator)
+	if n.cLayout && !d.need(off, n.size) {
+		return a, dst[:0], d.fail(n, off, ErrShortBuffer)
+	}
+	out := dst[:0]
+	pos := off
+	for i := range n.fields {
+		f := &n.fields[i]
+		at := pos
+		if n.cLayout {
+			at = off + f.off
+		}
+		v, next, err := d.value(f.node, at)
+		if err != nil {
+			clear(out)
+			return a, out[:0], prefixPath(err, f.key)
+		}
+		out = append(out, v)
+		pos = next
+	}
+	if n.cLayout {
+		pos = off + n.size
+	}
+	if p.Strict && pos != len(data) {
+		clear(out)
+		return a, out[:0], &DecodeError{Offset: pos, Type: n.tname, Err: ErrTrailingBytes}
+	}
+	return a, out, nil
+}
+
 func (a *AccountDef) decode(data []byte, strict bool, keys *pubkeyCache) (map[string]any, error) {
 	v, _, err := decodeRoot(a.layout, data, len(a.Discriminator), strict, keys)
 	if err != nil {

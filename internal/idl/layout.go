@@ -88,6 +88,10 @@ func (p *IDL) resolve() error {
 			return fmt.Errorf("%w: account %s: type is not a struct with named fields", ErrBadIDL, a.Name)
 		}
 		a.layout = n
+		a.fieldNames = make([]string, len(n.fields))
+		for i := range n.fields {
+			a.fieldNames[i] = n.fields[i].key
+		}
 	}
 	for i := range p.Instructions {
 		ix := &p.Instructions[i]

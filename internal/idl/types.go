@@ -247,7 +247,8 @@ type AccountDef struct {
 	Type *TypeDef
 	Docs []string
 
-	layout *node
+	layout     *node
+	fieldNames []string // see FieldNames
 }
 
 // AccountMeta is one account an instruction takes, in order.

@@ -1,0 +1,55 @@
+package idl
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// DecodeAccountFields gives DecodeAccount's values without the top-level object, and the same
+// errors, for every account of the real IDLs: whole, truncated and with trailing bytes.
+func TestDecodeAccountFieldsMatchesDecodeAccount(t *testing.T) {
+	t.Parallel()
+	idls := map[string]*IDL{"spl-token": loadSPLToken(t)}
+	for _, f := range []string{"hyperstack/ore.idl.json", "hyperstack/entropy.idl.json", "idl/pump.idl.json", "idl/meteora_dlmm.idl.json"} {
+		p, err := ParseFile(sharedFixture(t, f))
+		require.NoError(t, err)
+		idls[f] = p
+	}
+	g := gen{r: rand.New(rand.NewPCG(17, 19))}
+	var buf []any
+	for name, p := range idls {
+		for _, strict := range []bool{false, true} {
+			p.Strict = strict
+			for i := range p.Accounts {
+				a := &p.Accounts[i]
+				require.NotEmpty(t, a.FieldNames(), a.Name)
+				for r := 0; r < 10; r++ {
+					b, err := p.EncodeAccount(a.Name, g.value(a.layout, 0).(map[string]any))
+					require.NoError(t, err, a.Name)
+					for _, data := range [][]byte{b, b[:len(b)*r/10], append(append([]byte(nil), b...), 7)} {
+						wantName, want, wantErr := p.DecodeAccount(data)
+						def, fields, err := p.DecodeAccountFields(data, buf)
+						buf = fields
+						require.Equal(t, wantErr, err, "%s %s", name, a.Name)
+						if wantErr != nil {
+							require.Empty(t, fields)
+							continue
+						}
+						require.Equal(t, wantName, def.Name)
+						require.Len(t, fields, len(def.FieldNames()))
+						got := map[string]any{}
+						for j, n := range def.FieldNames() {
+							got[n] = fields[j]
+						}
+						require.Equal(t, want, got, "%s %s", name, a.Name)
+					}
+				}
+			}
+		}
+		p.Strict = false
+	}
+	_, _, err := (&IDL{}).DecodeAccountFields([]byte{1, 2, 3}, nil)
+	require.ErrorIs(t, err, ErrUnknownDiscriminator)
+}
