@@ -54,7 +54,38 @@ func Compile(spec *stack.Spec) (*Program, error) {
 		}
 	}
 	rankEmitPaths(c.p.emitPaths)
+	c.accountFields()
 	return c.p, nil
+}
+
+// accountFields resolves, for every OpLoadEvent of an account handler, the account field the path
+// starts with (Program.evField), so the handler reads the decoded field without a map lookup; paths
+// that start with no field of the account (nor a special __ name) are marked absent.
+func (c *compiler) accountFields() {
+	c.p.evField = make([]int32, len(c.p.Code))
+	for _, r := range c.p.Routes {
+		if r.acct == nil {
+			continue
+		}
+		index := map[string]int32{}
+		for i, n := range r.acct.FieldNames() {
+			index[n] = int32(i) + 1
+		}
+		for _, h := range append(append([]*Handler(nil), r.Handlers...), r.Hooks...) {
+			for pc := h.Start; pc < h.End; pc++ {
+				if in := c.p.Code[pc]; in.Op == OpLoadEvent {
+					segs := c.p.Paths[in.B].Segs
+					switch {
+					case len(segs) == 0 || segs[0] == "__account_address" || segs[0] == "__update_context":
+					case index[segs[0]] != 0:
+						c.p.evField[pc] = index[segs[0]]
+					default:
+						c.p.evField[pc] = -1 // not a field of the account: always absent
+					}
+				}
+			}
+		}
+	}
 }
 
 type compiler struct {
@@ -201,7 +232,7 @@ func (c *compiler) bindRoutes() {
 		for i := range p.Accounts {
 			t := info.Name + "::" + p.Accounts[i].Name + "State"
 			if r, ok := c.p.Routes[t]; ok {
-				r.program, r.isAccount = info, true
+				r.program, r.isAccount, r.acct = info, true, &p.Accounts[i]
 				info.accounts[p.Accounts[i].Name] = r
 			}
 		}

@@ -41,6 +41,10 @@ type Program struct {
 	Warnings []string
 
 	emitPaths []*emitPath // every emitted state path of every entity (index = emitPath.id)
+	// evField[pc] is, for an OpLoadEvent of an account handler, 1 + the index of the account field
+	// its path starts with, -1 when it starts with no field (the value is absent), 0 to read the path
+	// through the event's object.
+	evField   []int32
 	conds     []condition
 	whens     []whenSpec
 	resolvers []*resolverSpec
@@ -144,6 +148,7 @@ type Route struct {
 	isAccount bool
 	program   *ProgramInfo
 	ixDef     *idl.InstructionDef
+	acct      *idl.AccountDef // account routes
 }
 
 // condition compares an event field with a literal.

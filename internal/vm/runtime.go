@@ -20,8 +20,12 @@ import (
 type evCtx struct {
 	route     *Route
 	isAccount bool
-	// root holds the decoded account fields; data the instruction arguments or event fields.
+	// root holds the decoded account fields; data the instruction arguments or event fields. An
+	// account decoded by the Machine itself has its top-level values in fields (names in acct's
+	// FieldNames order) and root is built from them when first needed (see rootMap).
 	root       map[string]any
+	fields     []any
+	acct       *idl.AccountDef
 	data       map[string]any
 	ixDef      *idl.InstructionDef
 	ixAccounts []solana.Pubkey
@@ -37,6 +41,18 @@ type evCtx struct {
 	slot, writeVersion, txnIndex, ixPos uint64
 	// sub orders the events of one instruction: 0 for the instruction, i+1 for its i-th log event.
 	sub uint64
+}
+
+// rootMap returns the account's decoded fields as an object.
+func (e *evCtx) rootMap() map[string]any {
+	if e.root == nil && e.fields != nil {
+		names := e.acct.FieldNames()
+		e.root = make(map[string]any, len(names))
+		for i, n := range names {
+			e.root[n] = e.fields[i]
+		}
+	}
+	return e.root
 }
 
 func (e *evCtx) addressString() string {
@@ -121,7 +137,7 @@ func (m *Machine) eventPath(e *evCtx, segs []string) (any, bool) {
 		return nil, false
 	}
 	if e.isAccount {
-		return getPath(e.root, segs)
+		return getPath(e.rootMap(), segs)
 	}
 	switch segs[0] {
 	case "data":
@@ -146,6 +162,15 @@ func (m *Machine) eventPath(e *evCtx, segs []string) (any, bool) {
 // wholeEvent is the event without its __* keys, as a fresh top-level object.
 func (m *Machine) wholeEvent(e *evCtx) map[string]any {
 	if e.isAccount {
+		if e.root == nil && e.fields != nil {
+			// Decoded account fields never carry __* keys.
+			names := e.acct.FieldNames()
+			out := make(map[string]any, len(names))
+			for i, n := range names {
+				out[n] = e.fields[i]
+			}
+			return out
+		}
 		out := make(map[string]any, len(e.root))
 		for k, v := range e.root {
 			if !strings.HasPrefix(k, "__") {
@@ -494,6 +519,9 @@ func (m *Machine) enqueue(t *table, k string, h *Handler, e *evCtx) {
 	if e == &m.topEv {
 		c := *e
 		c.ixAccounts = append([]solana.Pubkey(nil), e.ixAccounts...)
+		if e.fields != nil {
+			c.fields = append([]any(nil), e.fields...) // e.fields is the Machine's buffer
+		}
 		e = &c
 	}
 	list, ok := t.pending.Get(k)

@@ -288,6 +288,21 @@ func (c *numTexts) stringify(v any) string {
 	return c.s[i]
 }
 
+// getPathIn walks segs through nested objects from v.
+func getPathIn(v any, segs []string) (any, bool) {
+	for _, s := range segs {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, ok = obj[s]
+		if !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
 // getPath walks segs through nested objects.
 func getPath(m map[string]any, segs []string) (any, bool) {
 	var cur any = m

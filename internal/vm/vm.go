@@ -226,6 +226,7 @@ type Machine struct {
 	replays  int // replays run for the current event (see Config.ReplayBudget)
 	buf      []byte
 	keyBuf   []byte
+	fields   []any // decoded account fields of the current event (see evCtx.fields)
 	topEv    evCtx
 	maxSlot  uint64
 	sweptAt  uint64
@@ -347,11 +348,22 @@ func (m *Machine) account(ev *event.Event) {
 	}
 	var name string
 	var val map[string]any
+	var fields []any
+	var acct *idl.AccountDef
 	var err error
 	if d := a.Decoded; m.cfg.UseDecoded && d != nil && d.Kind == event.DecodedAccount && d.Program == info.Name {
 		name, val = d.Name, d.Fields
 	} else {
-		name, val, err = info.IDL.DecodeAccount(a.Data)
+		// The top-level values only: handlers read them by field index and the object is built
+		// only when a handler needs it (captures, conditions).
+		acct, fields, err = info.IDL.DecodeAccountFields(a.Data, m.fields)
+		m.fields = fields
+		if errors.Is(err, idl.ErrNotStruct) {
+			acct, fields = nil, nil
+			name, val, err = info.IDL.DecodeAccount(a.Data)
+		} else if acct != nil {
+			name = acct.Name
+		}
 	}
 	if err != nil {
 		m.stats.Undecodable++
@@ -365,7 +377,7 @@ func (m *Machine) account(ev *event.Event) {
 	}
 	ec := &m.topEv
 	*ec = evCtx{
-		route: route, isAccount: true, root: val, address: a.Pubkey, names: &m.names,
+		route: route, isAccount: true, root: val, fields: fields, acct: acct, address: a.Pubkey, names: &m.names,
 		slot: ev.Slot, writeVersion: a.WriteVersion, sig: a.TxnSignature, hasSig: !a.TxnSignature.IsZero(),
 	}
 	m.dispatch(route, ec)
@@ -584,7 +596,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			res = resFailed
 		}
 	}()
-	code := m.p.Code
+	code, evField := m.p.Code, m.p.evField
 	regs := &m.regs
 	for pc := h.Start; pc < h.End; pc++ {
 		m.pc = pc
@@ -595,7 +607,18 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		var err error
 		switch in.Op {
 		case OpLoadEvent:
-			v, ok := m.eventPath(ec, m.p.Paths[in.B].Segs)
+			var v any
+			var ok bool
+			if fi := fieldAt(evField, pc); fi > 0 && ec.fields != nil {
+				v, ok = ec.fields[fi-1], true
+				if segs := m.p.Paths[in.B].Segs; len(segs) > 1 {
+					v, ok = getPathIn(v, segs[1:])
+				}
+			} else if fi < 0 && ec.fields != nil {
+				v, ok = nil, false
+			} else {
+				v, ok = m.eventPath(ec, m.p.Paths[in.B].Segs)
+			}
 			if (!ok || v == nil) && in.C > 0 {
 				v = m.p.Consts[in.C-1]
 			}
@@ -613,7 +636,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			// when a change happens (OpObjTransform): capture transforms of pubkeys, already base58
 			// text, change nothing.
 			if ec.isAccount {
-				regs[in.A] = ec.root
+				regs[in.A] = ec.rootMap()
 				m.shared = in.C == 1
 			} else {
 				regs[in.A] = m.wholeEvent(ec)
@@ -726,6 +749,13 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		}
 	}
 	return resDone
+}
+
+func fieldAt(evField []int32, pc int) int32 {
+	if pc < len(evField) {
+		return evField[pc]
+	}
+	return 0
 }
 
 // fail records a RuntimeError for the current handler and instruction.
