@@ -83,7 +83,7 @@ START=$SECONDS
 # run GROUP PROCS COMMAND: runs COMMAND (a shell command line, recorded verbatim in the report) and
 # keeps its output. PROCS is the GOMAXPROCS the benchmarks run with (go test names carry it).
 run() {
-	local group=$1 procs=$2 cmd=$3
+	local group=$1 procs=$2 cmd=${3//  / }
 	if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $group "* ]]; then
 		return
 	fi

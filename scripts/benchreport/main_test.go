@@ -135,6 +135,13 @@ func TestReportTargetsAndRatios(t *testing.T) {
 	require.Contains(t, row(t, doc, "latency Apply → client at 10,000 deliveries/s, p99"), "| 12.5 ms |")
 	require.Contains(t, row(t, doc, "latency Apply → client at 10,000 deliveries/s, p99"), "| ≤ 15.0 ms | met |")
 	require.Contains(t, row(t, doc, "idle memory per connection (RSS)"), "| 12.6 KB |")
+
+	// Sub-benchmarks whose names carry a detail of the run match by prefix; ns shown as ms.
+	require.Contains(t, row(t, doc, "inspect entity, busiest key"), "| 548 ms | 461 – 634 | 2 |  | ≤ 1,000 ms | met |")
+	require.Contains(t, row(t, doc, "inspect entity, key of median activity"), "| 0.577 ms |")
+	require.Contains(t, row(t, doc, "inspect entity: archive size"), "| 1,140,000 updates |")
+	require.Contains(t, row(t, doc, "replay / bare scan"), "| 0.37× (2.7× the cost) |")
+	require.Contains(t, row(t, doc, "replay end to end (JSON lines discarded)"), "| **not met** |")
 }
 
 func TestReportSaysWhyNothingWasMeasured(t *testing.T) {
@@ -151,6 +158,7 @@ func TestReportSaysWhyNothingWasMeasured(t *testing.T) {
 	// Groups the run did not include.
 	require.Contains(t, row(t, doc, "generator, spl-token (SubscribeUpdate messages)"), "| not run |")
 	require.Contains(t, doc, "- `sim`: not run")
+	require.NotContains(t, doc, "- `replay`")
 	require.Contains(t, doc, "- `vm`: failed: internal/vm/runtime.go:12:2: undefined: frobnicate")
 	require.Contains(t, doc, "- `pipeline` BenchmarkOREFeed: skipped: shared fixtures not found")
 }

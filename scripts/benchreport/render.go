@@ -62,6 +62,9 @@ func (r *Report) lookup(ref Ref) ([]float64, string) {
 		return nil, "not run"
 	}
 	res, ok := g.Out.Results[ref.Bench]
+	if !ok {
+		res, ok = g.Out.withPrefix(ref.Bench + "-")
+	}
 	if ok && len(res.Metrics[ref.Metric]) > 0 {
 		return res.Metrics[ref.Metric], ""
 	}
@@ -82,6 +85,21 @@ func (r *Report) lookup(ref Ref) ([]float64, string) {
 		}
 	}
 	return nil, "no result"
+}
+
+// withPrefix returns the only result whose name starts with prefix (a sub-benchmark whose name
+// carries a detail of the run, e.g. "busiest-OreTreasury" for "busiest").
+func (o *Output) withPrefix(prefix string) (*Result, bool) {
+	var found *Result
+	for _, name := range o.Names {
+		if strings.HasPrefix(name, prefix) {
+			if found != nil {
+				return nil, false
+			}
+			found = o.Results[name]
+		}
+	}
+	return found, found != nil
 }
 
 // rowValues returns the row's values (scaled), its CPU-time values and why there are none.
