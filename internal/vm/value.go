@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -366,7 +368,15 @@ func appendJSON(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, e)
+			// Arrays are mostly numbers: those are written without going through the type switch.
+			switch n := e.(type) {
+			case uint64:
+				b = appendUint(b, n)
+			case float64:
+				b = appendFloat(b, n)
+			default:
+				b = appendJSON(b, e)
+			}
 		}
 		return append(b, ']')
 	case map[string]any:
@@ -472,7 +482,7 @@ const digitPairs = "000102030405060708091011121314151617181920212223242526272829
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
 	"8081828384858687888990919293949596979899"
 
-// appendUint writes n in decimal, two digits per step.
+// appendUint writes n in decimal, two digits per step, into b's spare capacity.
 func appendUint(b []byte, n uint64) []byte {
 	if n < 10 {
 		return append(b, byte('0'+n))
@@ -480,24 +490,35 @@ func appendUint(b []byte, n uint64) []byte {
 	if n < 100 {
 		return append(b, digitPairs[2*n], digitPairs[2*n+1])
 	}
-	var buf [20]byte
-	i := len(buf)
+	// The number of digits: floor(log10(n)) + 1, from the bit length.
+	d := (bits.Len64(n) * 1233) >> 12
+	if n >= pow10u64[d] {
+		d++
+	}
+	l := len(b)
+	if cap(b)-l < d {
+		b = slices.Grow(b, d)
+	}
+	b = b[:l+d]
+	i := l + d
 	for n >= 100 {
 		q := n / 100
 		r := 2 * (n - q*100)
 		i -= 2
-		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
 		n = q
 	}
 	if n >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*n], digitPairs[2*n+1]
+		b[i-2], b[i-1] = digitPairs[2*n], digitPairs[2*n+1]
 	} else {
-		i--
-		buf[i] = byte('0' + n)
+		b[i-1] = byte('0' + n)
 	}
-	return append(b, buf[i:]...)
+	return b
 }
+
+// pow10u64[i] is 10^i.
+var pow10u64 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	1e16, 1e17, 1e18, 1e19}
 
 const (
 	lsb = 0x0101010101010101
@@ -664,35 +685,49 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		n /= 10
 		k--
 	}
-	// Digits from the right: k fraction digits (zeros once n runs out), the point, the integer part.
-	var buf [40]byte
-	i := len(buf)
+	// Written from the right into b's spare capacity: k fraction digits (zeros once n runs out),
+	// the point, the integer part ("0" when there is none).
+	nd := (bits.Len64(n) * 1233) >> 12
+	if n >= pow10u64[nd] {
+		nd++
+	}
+	size := 1 + k + max(nd-k, 1)
+	if f < 0 {
+		b = append(b, '-')
+	}
+	l := len(b)
+	if cap(b)-l < size {
+		b = slices.Grow(b, size)
+	}
+	b = b[:l+size]
+	i := l + size
 	for ; k >= 2; k -= 2 {
 		q := n / 100
 		r := 2 * (n - q*100)
 		i -= 2
-		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
 		n = q
 	}
 	if k == 1 {
 		i--
-		buf[i] = byte('0' + n%10)
+		b[i] = byte('0' + n%10)
 		n /= 10
 	}
 	i--
-	buf[i] = '.'
+	b[i] = '.'
 	if n == 0 {
-		i--
-		buf[i] = '0'
+		b[i-1] = '0'
 	}
-	for ; n > 0; n /= 10 {
-		i--
-		buf[i] = byte('0' + n%10)
+	for ; n >= 100; n /= 100 {
+		r := 2 * (n % 100)
+		i -= 2
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
 	}
-	if f < 0 {
-		b = append(b, '-')
+	if n >= 10 {
+		b[i-2], b[i-1] = digitPairs[2*n], digitPairs[2*n+1]
+	} else if n > 0 {
+		b[i-1] = byte('0' + n)
 	}
-	b = append(b, buf[i:]...)
 	return b, true
 }
 
