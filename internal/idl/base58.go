@@ -88,15 +88,54 @@ func appendPubkeyBase58(dst []byte, p *[32]byte) []byte {
 	return dst
 }
 
-// keyCacheSize is the number of slots of a pubkeyCache (a power of two).
+// keyCacheSize is the number of pubkey slots of a decodeCache (a power of two).
 const keyCacheSize = 4096
 
-// pubkeyCache remembers the text of recently decoded pubkeys: the same mints, owners and authorities
+// decodeCache remembers the text of recently decoded pubkeys: the same mints, owners and authorities
 // recur in almost every update of a program, and a cached string is returned without encoding or
-// allocating. It is direct-mapped and lock-free: a slot holds an immutable entry, readers compare the
-// whole key, and concurrent writers simply overwrite each other.
-type pubkeyCache struct {
-	slots [keyCacheSize]atomic.Pointer[keyEntry]
+// allocating. It also remembers recently decoded short byte arrays (hashes, seeds, bit sets), which
+// mostly repeat from one update of an account to the next (often all zeros): a repeated array is
+// returned as the same []any. It is direct-mapped and lock-free: a slot holds an immutable entry,
+// readers compare the whole key, and concurrent writers simply overwrite each other.
+type decodeCache struct {
+	slots  [keyCacheSize]atomic.Pointer[keyEntry]
+	arrays [arrayCacheSize]atomic.Pointer[arrayEntry]
+}
+
+// arrayCacheSize is the number of byte-array slots of a decodeCache (a power of two);
+// maxCachedArray the longest byte array cached.
+const (
+	arrayCacheSize = 1024
+	maxCachedArray = 64
+)
+
+type arrayEntry struct {
+	bytes string
+	value any // []any of uint64, boxed once
+}
+
+// byteArray returns b as a []any of uint64 (boxed), shared with earlier decodes of the same bytes.
+func (c *decodeCache) byteArray(b []byte) any {
+	h := uint64(len(b)) * 0x9E3779B97F4A7C15
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b[i:])) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+	}
+	for ; i < len(b); i++ {
+		h = (h ^ uint64(b[i])) * 0x100000001b3
+	}
+	slot := &c.arrays[(h^h>>29)&(arrayCacheSize-1)]
+	if e := slot.Load(); e != nil && e.bytes == string(b) {
+		return e.value
+	}
+	out := make([]any, len(b))
+	for j, x := range b {
+		out[j] = uint64(x)
+	}
+	e := &arrayEntry{bytes: string(b), value: out}
+	slot.Store(e)
+	return e.value
 }
 
 type keyEntry struct {
@@ -105,7 +144,7 @@ type keyEntry struct {
 }
 
 // text returns the base58 text of k as a boxed string.
-func (c *pubkeyCache) text(k *[32]byte) any {
+func (c *decodeCache) text(k *[32]byte) any {
 	slot := &c.slots[binary.LittleEndian.Uint32(k[:4])&(keyCacheSize-1)]
 	if e := slot.Load(); e != nil && e.key == *k {
 		return e.text

@@ -27,7 +27,7 @@ type decoder struct {
 	data  []byte
 	box   boxer
 	depth int
-	keys  *pubkeyCache
+	keys  *decodeCache
 }
 
 func (d *decoder) fail(n *node, off int, err error) error {
@@ -162,6 +162,9 @@ func (d *decoder) value(n *node, off int) (any, int, error) {
 		}
 		return d.elems(n.elem, l, off+4)
 	case KindArray:
+		if n.byteArray && d.keys != nil && d.need(off, n.n) {
+			return d.keys.byteArray(data[off : off+n.n]), off + n.n, nil
+		}
 		return d.elems(n.elem, n.n, off)
 	case KindHashMap:
 		if !d.need(off, 4) {
@@ -401,7 +404,7 @@ func writeCompact(b *strings.Builder, v any) {
 }
 
 // decodeRoot decodes n at off; strict requires the value to end exactly at the end of data.
-func decodeRoot(n *node, data []byte, off int, strict bool, keys *pubkeyCache) (any, int, error) {
+func decodeRoot(n *node, data []byte, off int, strict bool, keys *decodeCache) (any, int, error) {
 	d := decoder{data: data, keys: keys}
 	d.box.reserve(n)
 	v, end, err := d.value(n, off)
@@ -506,7 +509,7 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 	return a, out, nil
 }
 
-func (a *AccountDef) decode(data []byte, strict bool, keys *pubkeyCache) (map[string]any, error) {
+func (a *AccountDef) decode(data []byte, strict bool, keys *decodeCache) (map[string]any, error) {
 	v, _, err := decodeRoot(a.layout, data, len(a.Discriminator), strict, keys)
 	if err != nil {
 		return nil, err

@@ -72,8 +72,10 @@
 //
 // Layouts are resolved once; matching a discriminator is an array or map lookup. A decode allocates
 // the result maps plus one slab each for boxed numbers, list elements and list headers (sized from
-// the layout), and takes pubkey text from a small lock-free per-IDL cache, so recurring keys (mints,
-// owners, authorities) cost neither encoding nor allocation.
+// the layout), and takes pubkey text and short fixed byte arrays ([u8; N] up to 64 bytes) from a
+// small lock-free per-IDL cache, so recurring keys (mints, owners, authorities) and recurring hashes
+// or bit sets cost neither encoding nor allocation. Decoded values may therefore share storage with
+// other decodes: treat them as read-only.
 //
 // An IDL is immutable once parsed (apart from that cache) and safe for concurrent use; so is a
 // Registry.

@@ -29,12 +29,13 @@ type node struct {
 	cLayout   bool // zero-copy (bytemuck) layout: fields at offsets, fixed size
 	boolAsNum bool // bytemuck bool: decoded as a 0/1 number
 
-	size      int // fixed encoded size in bytes, -1 when variable
-	align     int // alignment in the C layout
-	minSize   int // fewest bytes any value of the type encodes to
-	boxes     int // uint64/int64/float64 leaves of a value (slab sizing; exact for fixed sizes)
-	listElems int // []any elements of a value (arrays; exact for fixed sizes)
-	lists     int // []any values of a value
+	size      int  // fixed encoded size in bytes, -1 when variable
+	align     int  // alignment in the C layout
+	minSize   int  // fewest bytes any value of the type encodes to
+	byteArray bool // a short [u8; N], decoded through the decode cache
+	boxes     int  // uint64/int64/float64 leaves of a value (slab sizing; exact for fixed sizes)
+	listElems int  // []any elements of a value (arrays; exact for fixed sizes)
+	lists     int  // []any values of a value
 	done      bool
 }
 
@@ -120,7 +121,7 @@ func (p *IDL) resolve() error {
 		}
 	}
 	p.buildMatchTables()
-	p.keys = new(pubkeyCache)
+	p.keys = new(decodeCache)
 	return nil
 }
 
@@ -223,6 +224,11 @@ func (r *resolver) resolve(t Type, env genericEnv, mode layoutMode) (*node, erro
 				n.boxes = elem.boxes * length
 				n.listElems = length + elem.listElems*length
 				n.lists = 1 + elem.lists*length
+				if elem.kind == KindU8 && elem.size == 1 && length > 0 && length <= maxCachedArray {
+					// Short byte arrays come from the decode cache, not the slabs.
+					n.byteArray = true
+					n.listElems, n.lists = 0, 0
+				}
 			} else {
 				n.size = -1
 				n.minSize = elem.minSize * length

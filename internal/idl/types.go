@@ -347,7 +347,7 @@ type IDL struct {
 	typeIndex map[string]int
 	inline    map[string]*TypeDef // account structs declared inline (legacy, Steel, snapshots)
 	match     matchTables
-	keys      *pubkeyCache
+	keys      *decodeCache
 }
 
 // Type returns the named type definition: one of Types, else the struct of an account declared
