@@ -4,7 +4,7 @@
 # baselines measured in the same run. Works offline; groups that need ../shared/fixtures report
 # their benchmarks as skipped when it is absent.
 #
-#   make bench                 # full run (~15 min): docs/bench/raw/*, docs/BENCHMARKS.md
+#   make bench                 # full run (~10 min): docs/bench/raw/*, docs/BENCHMARKS.md
 #   BENCH_QUICK=1 make bench   # smoke run (~1-2 min) into a temporary directory
 #
 # Environment: BENCH_QUICK=1 (short runs), BENCH_OUT (directory for meta.txt and raw/),
@@ -68,7 +68,9 @@ START=$SECONDS
 	echo "command=$COMMAND"
 	echo "quick=$QUICK"
 	echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	changed=$(git status --porcelain --untracked-files=no 2>/dev/null | cut -c4- | head -20 | paste -sd' ' -)
+	# Tracked files changed in the working tree, apart from this script's own output.
+	changed=$(git status --porcelain --untracked-files=no 2>/dev/null | cut -c4- |
+		grep -vxF "$REPORT" | grep -v "^${OUT%/}/" | head -20 | paste -sd' ' -)
 	if [ -n "$changed" ]; then echo "dirty=1"; else echo "dirty=0"; fi
 	echo "changed=$changed"
 	echo "go=$($GO version)"
