@@ -1,0 +1,1 @@
+go test -v -run '^$' -benchmem -bench '^Benchmark(Generate|ServeLoopback)' -count 3 ./internal/sim

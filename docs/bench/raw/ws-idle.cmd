@@ -1,0 +1,1 @@
+for i in $(seq 3); do go run ./internal/serve/benchtool -mode idle -clients 1000 || exit; done
