@@ -148,6 +148,7 @@ func (c *compiler) target(text string) uint32 {
 		return uint32(i)
 	}
 	t := Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit, Affects: c.ent.maskOf(text)}
+	t.sec = c.ent.secOf(t.Segs)
 	if emit {
 		t.ep = c.emitPath(t.Segs, text)
 	}
@@ -162,7 +163,7 @@ func (c *compiler) emitPath(segs []string, text string) *emitPath {
 	if ep, ok := c.emitPaths[k]; ok {
 		return ep
 	}
-	ep := &emitPath{segs: segs, text: text, id: int32(len(c.p.emitPaths)), entity: c.entIdx}
+	ep := &emitPath{segs: segs, text: text, id: int32(len(c.p.emitPaths)), entity: c.entIdx, sec: c.ent.secOf(segs)}
 	c.p.emitPaths = append(c.p.emitPaths, ep)
 	c.emitPaths[k] = ep
 	return ep
@@ -384,6 +385,7 @@ func (c *compiler) entity(idx int, es *stack.Entity) error {
 	if err := c.computed(base); err != nil {
 		return err
 	}
+	c.ent.sectionIDs()
 	for _, t := range types {
 		if err := c.handler(base, t, groups[t], hookActions[t]); err != nil {
 			return err

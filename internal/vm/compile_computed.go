@@ -50,7 +50,7 @@ func (c *compiler) computed(base string) error {
 			c.warnf(loc, "computed field %q is not section.field: skipped", s.TargetPath)
 			continue
 		}
-		cc := &computedCompiler{section: segs[0], sections: sectionNames, refs: map[string]bool{}}
+		cc := &computedCompiler{ent: c.ent, section: segs[0], sections: sectionNames, refs: map[string]bool{}}
 		fn, err := cc.compile(s.Expression)
 		if err != nil {
 			return &stack.SpecError{Path: loc + ".expression", Err: fmt.Errorf("%w: %v", ErrCompile, err)}
@@ -191,4 +191,15 @@ func (e *Entity) addGate(section, other string) {
 		}
 	}
 	s.Gates = append(s.Gates, other)
+}
+
+// sectionIDs numbers the computed sections and their gates (see Entity.secID).
+func (e *Entity) sectionIDs() {
+	for _, s := range e.sections {
+		s.id = e.secID(s.Name)
+		s.gateIDs = make([]int32, len(s.Gates))
+		for i, g := range s.Gates {
+			s.gateIDs[i] = e.secID(g)
+		}
+	}
 }

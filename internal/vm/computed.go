@@ -33,6 +33,9 @@ type computedSection struct {
 	Name   string
 	Gates  []string // sections (this one included) that must be objects in state
 	Fields []*computedField
+
+	id      int32   // the entity's section id of Name
+	gateIDs []int32 // of Gates
 }
 
 type computedField struct {
@@ -75,6 +78,7 @@ func cerr(format string, args ...any) error {
 
 // computedCompiler compiles the expressions of one entity.
 type computedCompiler struct {
+	ent      *Entity // for section ids; nil gives none
 	section  string
 	sections map[string]bool
 	vars     []string
@@ -127,8 +131,18 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 			cc.refs[segs[0]] = true
 		}
 		cc.reads = append(cc.reads, strings.Join(segs, "."))
+		sec := int32(-1)
+		if cc.ent != nil {
+			sec = cc.ent.secOf(segs)
+		}
+		if sec < 0 {
+			return func(e *cenv) (any, error) {
+				v, _ := getPath(e.state, segs)
+				return v, nil
+			}, nil
+		}
 		return func(e *cenv) (any, error) {
-			v, _ := getPath(e.state, segs)
+			v, _ := e.m.pathValue(sec, segs) // e.state is the Machine's row
 			return v, nil
 		}, nil
 	case *stack.ExprVar:

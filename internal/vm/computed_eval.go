@@ -22,6 +22,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 		m.written |= p
 		m.record(m.state, pendingComputedKey)
 		delete(m.state, pendingComputedKey)
+		m.secGen++
 	}
 	// The environment and its variables live in the Machine: closures take them by pointer, which
 	// would move locals to the heap on every call.
@@ -31,8 +32,8 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 	vars := &m.cvars
 	for _, sec := range secs {
 		gated := true
-		for _, g := range sec.Gates {
-			if _, ok := m.state[g].(map[string]any); !ok {
+		for i, g := range sec.Gates {
+			if m.section(sec.gateIDs[i], g) == nil {
 				gated = false
 				break
 			}
@@ -40,7 +41,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 		if !gated {
 			continue
 		}
-		obj := m.state[sec.Name].(map[string]any)
+		obj := m.section(sec.id, sec.Name)
 		for _, f := range sec.Fields {
 			old, had := obj[f.Leaf]
 			if had && !f.volatile && f.reads&m.written == 0 {
@@ -83,4 +84,5 @@ func (m *Machine) stashWritten() {
 	p, _ := m.state[pendingComputedKey].(uint64)
 	m.record(m.state, pendingComputedKey)
 	m.state[pendingComputedKey] = p | m.written
+	m.secGen++
 }

@@ -20,8 +20,9 @@ func TestUiAmountMapMatchesGeneralEvaluation(t *testing.T) {
 				&stack.ExprClosure{Param: "x", Body: &stack.ExprResolverComputed{Resolver: "TokenMetadata", Method: "ui_amount",
 					Args: []stack.Expr{&stack.ExprVar{Name: "x"}, arg}}}}}
 		}
+		ent := &Entity{}
 		compile := func(x stack.Expr) cfn {
-			cc := &computedCompiler{section: "s", sections: map[string]bool{"s": true}, refs: map[string]bool{}}
+			cc := &computedCompiler{ent: ent, section: "s", sections: map[string]bool{"s": true}, refs: map[string]bool{}}
 			fn, err := cc.compile(x)
 			require.NoError(t, err)
 			return fn
@@ -38,9 +39,11 @@ func TestUiAmountMapMatchesGeneralEvaluation(t *testing.T) {
 			"not an array",
 			nil,
 		} {
-			m := &Machine{}
+			m := &Machine{secs: make([]secEntry, len(ent.secNames))}
+			m.state = map[string]any{"s": map[string]any{"arr": arr}}
 			env := func() *cenv {
-				return &cenv{m: m, state: map[string]any{"s": map[string]any{"arr": arr}}, vars: make([]any, 1)}
+				m.secGen++
+				return &cenv{m: m, state: m.state, vars: make([]any, 1)}
 			}
 			a, errA := fast(env())
 			b, errB := general(env())

@@ -20,6 +20,7 @@ type emitPath struct {
 	group []int32
 	// nested is set when another emitted path of the entity is a proper prefix of this one.
 	nested bool
+	sec    int32 // the entity's section id of segs[0] (see Entity.secOf)
 }
 
 // rankEmitPaths fills in the order, keys and prefix numbers of every entity's emitted paths.
@@ -146,7 +147,7 @@ func (m *Machine) buildPatch() ([]byte, []string) {
 	order := m.order[:0]
 	for i := range d {
 		if !d[i].isAppend {
-			v, ok := getPath(m.state, d[i].ep.segs)
+			v, ok := m.pathValue(d[i].ep.sec, d[i].ep.segs)
 			if !ok {
 				continue
 			}

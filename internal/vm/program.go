@@ -67,7 +67,8 @@ type Target struct {
 	// makes the computed fields that read them stale.
 	Affects uint64
 
-	ep *emitPath // when Emit
+	ep  *emitPath // when Emit
+	sec int32     // the entity's section id of Segs[0] when Segs has more than one segment, else -1
 }
 
 // ProgramInfo is one on-chain program of the stack and its decoder.
@@ -96,11 +97,37 @@ type Entity struct {
 	Views []string
 
 	sections   []*computedSection
+	// secIDs numbers the top-level state keys that hold objects of written paths (sections), for the
+	// Machine's per-run section cache; secNames is the reverse.
+	secIDs   map[string]int32
+	secNames []string
 	readPaths  []string        // state paths computed fields read; bit i of a mask is readPaths[i]
 	hasPdaHook map[string]bool // account event types with a PdaReverseLookup resolver hook
 	// directField maps account event types with a DirectField resolver hook to the field path that
 	// gives their lookup input.
 	directField map[string][]string
+}
+
+// secID returns the section id of a top-level state key, assigning one.
+func (e *Entity) secID(name string) int32 {
+	if id, ok := e.secIDs[name]; ok {
+		return id
+	}
+	if e.secIDs == nil {
+		e.secIDs = map[string]int32{}
+	}
+	id := int32(len(e.secNames))
+	e.secIDs[name] = id
+	e.secNames = append(e.secNames, name)
+	return id
+}
+
+// secOf is the section id of segs' first segment when segs has more than one, else -1.
+func (e *Entity) secOf(segs []string) int32 {
+	if len(segs) < 2 {
+		return -1
+	}
+	return e.secID(segs[0])
 }
 
 // IndexInfo is a lookup index of an entity.

@@ -451,6 +451,7 @@ func (m *Machine) readState(kv any) bool {
 		m.stateNew = true
 	}
 	m.state, m.stateKey = st, k
+	m.secGen++
 	return true
 }
 
@@ -582,28 +583,85 @@ func (m *Machine) rollback() {
 	}
 	m.undo = m.undo[:0]
 	m.clearDirty()
+	m.secGen++
 }
 
-// setPath writes v at segs, creating intermediate objects.
-func (m *Machine) setPath(segs []string, v any) {
+// setPath writes v at t's path, creating intermediate objects.
+func (m *Machine) setPath(t *Target, v any) {
+	segs := t.Segs
 	obj := m.state
-	for _, s := range segs[:len(segs)-1] {
+	rest := segs[:len(segs)-1]
+	if len(segs) > 1 {
+		if sec := m.section(t.sec, segs[0]); sec != nil {
+			obj, rest = sec, rest[1:]
+		}
+	}
+	for i, s := range rest {
 		next, ok := obj[s].(map[string]any)
 		if !ok {
 			next = make(map[string]any, 4)
 			m.record(obj, s)
 			obj[s] = next
+			if i == 0 && len(rest) == len(segs)-1 {
+				m.secGen++ // a top-level key changed
+			}
 		}
 		obj = next
 	}
 	last := segs[len(segs)-1]
 	m.record(obj, last)
 	obj[last] = v
+	if len(segs) == 1 {
+		m.secGen++
+	}
+}
+
+// The section cache: within a run, the objects at the top-level keys of the row (the sections
+// most paths go through) are remembered by section id, so a path is not looked up from the top
+// again and again. Entries are valid for one generation: a new row, a rollback or any write of a
+// top-level key starts a new one.
+type secEntry struct {
+	gen uint64
+	obj map[string]any
+}
+
+// section returns the object at the top-level key name (section id id, -1 for none) of the current
+// row, or nil when there is none.
+func (m *Machine) section(id int32, name string) map[string]any {
+	if id < 0 || int(id) >= len(m.secs) {
+		obj, _ := m.state[name].(map[string]any)
+		return obj
+	}
+	e := &m.secs[id]
+	if e.gen == m.secGen && e.obj != nil {
+		return e.obj
+	}
+	obj, _ := m.state[name].(map[string]any)
+	if obj != nil {
+		e.gen, e.obj = m.secGen, obj
+	}
+	return obj
+}
+
+// pathValue is getPath(m.state, segs), the first step through the section cache (sec is the
+// section id of segs[0], see Entity.secOf).
+func (m *Machine) pathValue(sec int32, segs []string) (any, bool) {
+	if sec < 0 || len(segs) < 2 {
+		return getPath(m.state, segs)
+	}
+	obj := m.section(sec, segs[0])
+	if obj == nil {
+		if m.state == nil {
+			return nil, false
+		}
+		return getPath(m.state, segs) // a non-object or missing top-level value
+	}
+	return getPathIn(obj, segs[1:])
 }
 
 func (m *Machine) set(t *Target, v any) {
 	m.written |= t.Affects
-	m.setPath(t.Segs, v)
+	m.setPath(t, v)
 	if t.Emit {
 		m.markDirty(t.ep)
 	}
@@ -613,7 +671,7 @@ func (m *Machine) setOnce(t *Target, v any) {
 	if v == nil {
 		return
 	}
-	if cur, ok := getPath(m.state, t.Segs); ok && cur != nil {
+	if cur, ok := m.pathValue(t.sec, t.Segs); ok && cur != nil {
 		return
 	}
 	m.set(t, v)
@@ -623,7 +681,7 @@ func (m *Machine) setExtreme(t *Target, v any, max bool) {
 	if v == nil {
 		return
 	}
-	cur, ok := getPath(m.state, t.Segs)
+	cur, ok := m.pathValue(t.sec, t.Segs)
 	if !ok || cur == nil {
 		m.set(t, v)
 		return
@@ -646,7 +704,7 @@ func (m *Machine) setSum(t *Target, v any) error {
 	if !isNumber(v) || isFloat(v) {
 		return fmt.Errorf("%w: Sum of %s at %s", ErrNotNumber, typeName(v), t.Text)
 	}
-	cur, _ := getPath(m.state, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.Segs)
 	if cur == nil {
 		cur = uint64(0)
 	}
@@ -688,7 +746,7 @@ func toSigned(v any) any {
 }
 
 func (m *Machine) increment(t *Target) {
-	cur, _ := getPath(m.state, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.Segs)
 	if cur == nil || !isNumber(cur) || isFloat(cur) {
 		cur = uint64(0)
 	}
@@ -696,7 +754,7 @@ func (m *Machine) increment(t *Target) {
 }
 
 func (m *Machine) appendTo(t *Target, v any) {
-	cur, _ := getPath(m.state, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.Segs)
 	arr, _ := cur.([]any)
 	n := len(arr) + 1
 	drop := 0
@@ -707,7 +765,7 @@ func (m *Machine) appendTo(t *Target, v any) {
 	out = append(out, arr[min(drop, len(arr)):]...)
 	out = append(out, v)
 	m.written |= t.Affects
-	m.setPath(t.Segs, out)
+	m.setPath(t, out)
 	if t.Emit {
 		m.markAppended(t.ep, v)
 	}
@@ -726,6 +784,7 @@ func (m *Machine) uniqueCount(t *Target, v any) {
 		set = &uniqueSet{m: map[string]struct{}{}}
 		m.record(m.state, hidden)
 		m.state[hidden] = set
+		m.secGen++
 	}
 	member := string(appendJSON(nil, v))
 	if _, ok := set.m[member]; ok {

@@ -204,6 +204,8 @@ type Machine struct {
 	stateNew    bool
 	dirty       []dirtyEntry
 	dirtyAt     []int32 // emitPath.id → 1 + its index in dirty, 0 when clean
+	secs        []secEntry
+	secGen      uint64
 	order       []int32 // patch-building scratch
 	undo        []undoEntry
 	pdaMiss     string
@@ -255,6 +257,9 @@ func NewMachine(p *Program, cfg *Config) (*Machine, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	for _, e := range p.Entities {
+		if len(e.secNames) > len(m.secs) {
+			m.secs = make([]secEntry, len(e.secNames))
+		}
 		t, err := m.newTable(e)
 		if err != nil {
 			return nil, err
@@ -586,6 +591,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 	m.state, m.stateNew = nil, false
 	m.clearDirty()
 	m.undo = m.undo[:0]
+	m.secGen++
 	m.written, m.evaluated = 0, false
 	m.pdaMiss, m.lookupMiss = "", ""
 	m.stats.HandlerRuns++
@@ -730,7 +736,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		case OpSetWhen:
 			m.setWhen(&m.p.Targets[in.A], regs[in.B], &m.p.whens[in.C], regs[rKey])
 		case OpSetUnlessStopped:
-			if flag, _ := getPath(m.state, m.p.Paths[in.C].Segs); flag != true {
+			if flag, _ := m.pathValue(-1, m.p.Paths[in.C].Segs); flag != true {
 				m.set(&m.p.Targets[in.A], regs[in.B])
 			}
 		case OpResolve:

@@ -103,6 +103,7 @@ func (m *Machine) applyToRow(entity int, k key, e *evCtx, handler string, nonNul
 	m.ent, m.tbl, m.ev = m.p.Entities[entity], t, e
 	m.state, m.stateKey, m.stateNew = st, k, false
 	m.clearDirty()
+	m.secGen++
 	m.undo = m.undo[:0]
 	m.written, m.evaluated = 0, false
 	defer func() {
