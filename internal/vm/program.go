@@ -96,11 +96,11 @@ type Entity struct {
 	// Views lists the view ids the spec declares (evaluated by the server, not the VM).
 	Views []string
 
-	sections   []*computedSection
+	sections []*computedSection
 	// secIDs numbers the top-level state keys that hold objects of written paths (sections), for the
 	// Machine's per-run section cache; secNames is the reverse.
-	secIDs   map[string]int32
-	secNames []string
+	secIDs     map[string]int32
+	secNames   []string
 	readPaths  []string        // state paths computed fields read; bit i of a mask is readPaths[i]
 	hasPdaHook map[string]bool // account event types with a PdaReverseLookup resolver hook
 	// directField maps account event types with a DirectField resolver hook to the field path that
