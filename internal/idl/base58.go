@@ -41,6 +41,10 @@ func buildB58Table() (t [8][8]uint32) {
 	return t
 }
 
+// AppendPubkeyBase58 appends the base58 text of a 32-byte key (solana.Pubkey's String form) to dst,
+// faster than the general base58 encoder.
+func AppendPubkeyBase58(dst []byte, key *[32]byte) []byte { return appendPubkeyBase58(dst, key) }
+
 // appendPubkeyBase58 appends the base58 text of a 32-byte key. It gives the same text as the general
 // base58 encoder (checked in tests) without dividing the 256-bit number: the limbs are converted to
 // radix 58^5 by multiply-accumulate against b58Table, then carried once.

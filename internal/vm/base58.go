@@ -3,6 +3,7 @@ package vm
 import (
 	"encoding/binary"
 
+	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/solana"
 )
 
@@ -20,7 +21,8 @@ type b58Cache struct {
 }
 
 const (
-	b58CacheSize = 1024
+	b58CacheBits = 12
+	b58CacheSize = 1 << b58CacheBits
 	sigCacheSize = 64
 )
 
@@ -32,9 +34,10 @@ type sigEntry struct {
 }
 
 func (c *b58Cache) slot(p *solana.Pubkey) uint32 {
-	i := (binary.LittleEndian.Uint32(p[:4]) ^ binary.LittleEndian.Uint32(p[28:])) & (b58CacheSize - 1)
+	i := uint32((binary.LittleEndian.Uint64(p[:8])*0x9E3779B97F4A7C15)>>(64-b58CacheBits)) & (b58CacheSize - 1)
 	if c.vals[i] == "" || c.keys[i] != *p {
-		s := p.String()
+		var buf [44]byte
+		s := string(idl.AppendPubkeyBase58(buf[:0], (*[32]byte)(p)))
 		c.keys[i], c.vals[i], c.boxed[i] = *p, s, s
 	}
 	return i
