@@ -71,6 +71,9 @@ func (c *compiler) accountFields() {
 		for i, n := range r.acct.FieldNames() {
 			index[n] = int32(i) + 1
 		}
+		if names := r.acct.FieldNames(); names != nil {
+			r.shape = newRecordShape(names)
+		}
 		for _, h := range append(append([]*Handler(nil), r.Handlers...), r.Hooks...) {
 			for pc := h.Start; pc < h.End; pc++ {
 				if in := c.p.Code[pc]; in.Op == OpLoadEvent {

@@ -687,6 +687,8 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 				return uint64(len(v)), nil
 			case map[string]any:
 				return uint64(len(v)), nil
+			case *record:
+				return uint64(v.len()), nil
 			}
 		case "to_string":
 			return displayString(v), nil

@@ -176,6 +176,7 @@ type Route struct {
 	program   *ProgramInfo
 	ixDef     *idl.InstructionDef
 	acct      *idl.AccountDef // account routes
+	shape     *recordShape    // of acct's records
 }
 
 // condition compares an event field with a literal.

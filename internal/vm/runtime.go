@@ -26,6 +26,7 @@ type evCtx struct {
 	root       map[string]any
 	fields     []any
 	acct       *idl.AccountDef
+	rec        *record // the account as a record, once a handler loaded it whole
 	data       map[string]any
 	ixDef      *idl.InstructionDef
 	ixAccounts []solana.Pubkey
@@ -597,7 +598,7 @@ func (m *Machine) setPath(t *Target, v any) {
 		}
 	}
 	for i, s := range rest {
-		next, ok := obj[s].(map[string]any)
+		next, ok := objectFor(obj[s])
 		if !ok {
 			next = make(map[string]any, 4)
 			m.record(obj, s)
@@ -629,14 +630,14 @@ type secEntry struct {
 // row, or nil when there is none.
 func (m *Machine) section(id int32, name string) map[string]any {
 	if id < 0 || int(id) >= len(m.secs) {
-		obj, _ := m.state[name].(map[string]any)
+		obj, _ := objectFor(m.state[name])
 		return obj
 	}
 	e := &m.secs[id]
 	if e.gen == m.secGen && e.obj != nil {
 		return e.obj
 	}
-	obj, _ := m.state[name].(map[string]any)
+	obj, _ := objectFor(m.state[name])
 	if obj != nil {
 		e.gen, e.obj = m.secGen, obj
 	}

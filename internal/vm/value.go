@@ -184,6 +184,9 @@ func equalValues(a, b any) bool {
 		}
 		return true
 	case map[string]any:
+		if r, ok := b.(*record); ok {
+			return equalObjects(r, x)
+		}
 		y, ok := b.(map[string]any)
 		if !ok || len(x) != len(y) {
 			return false
@@ -195,6 +198,8 @@ func equalValues(a, b any) bool {
 			}
 		}
 		return true
+	case *record:
+		return equalObjects(x, b)
 	}
 	return false
 }
@@ -293,11 +298,12 @@ func (c *numTexts) stringify(v any) string {
 // getPathIn walks segs through nested objects from v.
 func getPathIn(v any, segs []string) (any, bool) {
 	for _, s := range segs {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
+		var ok bool
+		if obj, isMap := v.(map[string]any); isMap {
+			v, ok = obj[s]
+		} else if r, isRec := v.(*record); isRec {
+			v, ok = r.get(s)
 		}
-		v, ok = obj[s]
 		if !ok {
 			return nil, false
 		}
@@ -309,11 +315,12 @@ func getPathIn(v any, segs []string) (any, bool) {
 func getPath(m map[string]any, segs []string) (any, bool) {
 	var cur any = m
 	for _, s := range segs {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
+		var ok bool
+		if obj, isMap := cur.(map[string]any); isMap {
+			cur, ok = obj[s]
+		} else if r, isRec := cur.(*record); isRec {
+			cur, ok = r.get(s)
 		}
-		cur, ok = obj[s]
 		if !ok {
 			return nil, false
 		}
@@ -335,6 +342,13 @@ func deepCopy(v any) any {
 		for k, e := range x {
 			out[k] = deepCopy(e)
 		}
+		return out
+	case *record:
+		out := make(map[string]any, x.len())
+		x.each(func(k string, e any) bool {
+			out[k] = deepCopy(e)
+			return true
+		})
 		return out
 	}
 	return v
@@ -381,6 +395,8 @@ func appendJSON(b []byte, v any) []byte {
 		return append(b, ']')
 	case map[string]any:
 		return appendObject(b, x)
+	case *record:
+		return x.appendJSON(b)
 	case []byte:
 		// Byte vectors of computed expressions serialize as arrays of numbers.
 		b = append(b, '[')

@@ -642,7 +642,16 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 			// when a change happens (OpObjTransform): capture transforms of pubkeys, already base58
 			// text, change nothing.
 			if ec.isAccount {
-				regs[in.A] = ec.rootMap()
+				if ec.fields != nil && ec.route.shape != nil && ec.root == nil {
+					// The account as a record (no map built); every handler of the event gets the
+					// same one, as they would get the same decoded map.
+					if ec.rec == nil {
+						ec.rec = &record{shape: ec.route.shape, vals: append([]any(nil), ec.fields...)}
+					}
+					regs[in.A] = ec.rec
+				} else {
+					regs[in.A] = ec.rootMap()
+				}
 				m.shared = in.C == 1
 			} else {
 				regs[in.A] = m.wholeEvent(ec)
@@ -674,18 +683,17 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 				obj[m.p.Paths[in.B].Text] = regs[in.C]
 			}
 		case OpObjTransform:
-			if obj, ok := regs[in.A].(map[string]any); ok {
-				k := m.p.Paths[in.B].Text
-				if v, ok := obj[k]; ok {
-					var nv any
-					nv, err = m.transform(transformation(in.C), v)
-					if s, isStr := v.(string); err == nil && (!isStr || s != nv) {
-						if m.shared {
-							obj = m.wholeEvent(ec)
-							regs[in.A], m.shared = obj, false
-						}
-						obj[k] = nv
+			k := m.p.Paths[in.B].Text
+			if v, ok := objectGet(regs[in.A], k); ok {
+				var nv any
+				nv, err = m.transform(transformation(in.C), v)
+				if s, isStr := v.(string); err == nil && (!isStr || s != nv) {
+					obj, isMap := regs[in.A].(map[string]any)
+					if m.shared || !isMap {
+						obj = m.wholeEvent(ec)
+						regs[in.A], m.shared = obj, false
 					}
+					obj[k] = nv
 				}
 			}
 		case OpCapture:

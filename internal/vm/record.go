@@ -1,0 +1,146 @@
+package vm
+
+import "sort"
+
+// A record is the object of a decoded account as a whole (captures and whole-event sources): the
+// account's top-level values in field order, with the key order and the JSON keys shared by every
+// record of the account type. It stands for a map[string]any everywhere a runtime value can be an
+// object (reads, equality, JSON), without building a map per event. Writing through a record (a
+// path that goes into it) turns it into its map for good: the record keeps the map, so every holder
+// sees the write, as with a shared map.
+type record struct {
+	shape *recordShape
+	vals  []any          // in shape.names order
+	m     map[string]any // once written through: the authoritative object
+}
+
+// recordShape is what records of one account type share.
+type recordShape struct {
+	names []string
+	order []int32  // indexes of names in key order
+	keys  []string // keys[i] is names[order[i]] as a JSON key and colon
+}
+
+func newRecordShape(names []string) *recordShape {
+	s := &recordShape{names: names, order: make([]int32, len(names)), keys: make([]string, len(names))}
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	sort.SliceStable(s.order, func(i, j int) bool { return names[s.order[i]] < names[s.order[j]] })
+	for i, o := range s.order {
+		s.keys[i] = string(append(appendString(nil, names[o]), ':'))
+	}
+	return s
+}
+
+// get returns the value of key k.
+func (r *record) get(k string) (any, bool) {
+	if r.m != nil {
+		v, ok := r.m[k]
+		return v, ok
+	}
+	for i, n := range r.shape.names {
+		if n == k {
+			return r.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+func (r *record) len() int {
+	if r.m != nil {
+		return len(r.m)
+	}
+	return len(r.vals)
+}
+
+// each calls fn for every entry until it returns false.
+func (r *record) each(fn func(k string, v any) bool) {
+	if r.m != nil {
+		for k, v := range r.m {
+			if !fn(k, v) {
+				return
+			}
+		}
+		return
+	}
+	for i, n := range r.shape.names {
+		if !fn(n, r.vals[i]) {
+			return
+		}
+	}
+}
+
+// object returns the record as its map, which from then on is the record's content.
+func (r *record) object() map[string]any {
+	if r.m == nil {
+		r.m = make(map[string]any, len(r.vals))
+		for i, n := range r.shape.names {
+			r.m[n] = r.vals[i]
+		}
+		r.vals = nil
+	}
+	return r.m
+}
+
+// appendJSON writes the record as a canonical JSON object.
+func (r *record) appendJSON(b []byte) []byte {
+	if r.m != nil {
+		return appendObject(b, r.m)
+	}
+	b = append(b, '{')
+	for i, o := range r.shape.order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r.shape.keys[i]...)
+		b = appendJSON(b, r.vals[o])
+	}
+	return append(b, '}')
+}
+
+// asObject returns v as a map when it is an object (a record is turned into its map), for writes.
+func objectFor(v any) (map[string]any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		return x, true
+	case *record:
+		return x.object(), true
+	}
+	return nil, false
+}
+
+// objectGet looks a key up in an object value (map or record); ok is false for non-objects too.
+func objectGet(v any, k string) (any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		e, ok := x[k]
+		return e, ok
+	case *record:
+		return x.get(k)
+	}
+	return nil, false
+}
+
+// equalObjects compares a record with an object value (map or record) key by key.
+func equalObjects(r *record, b any) bool {
+	var n int
+	switch y := b.(type) {
+	case map[string]any:
+		n = len(y)
+	case *record:
+		n = y.len()
+	default:
+		return false
+	}
+	if r.len() != n {
+		return false
+	}
+	eq := true
+	r.each(func(k string, v any) bool {
+		w, ok := objectGet(b, k)
+		eq = ok && equalValues(v, w)
+		return eq
+	})
+	return eq
+}
