@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"bytes"
 	"sort"
 
 	"github.com/hyperstack-go/hyperstack/internal/event"
@@ -119,30 +120,29 @@ func (m *Machine) emit(handler string) {
 	if m.stateKey.kind == keyNull || len(m.dirty) == 0 {
 		return
 	}
-	patch, appends := m.buildPatch()
-	if patch == nil {
+	// The key and the patch are written one after the other and share one allocation (each capped,
+	// so appending to one never reaches the other); cloning does not clear memory first.
+	m.buf = m.stateKey.appendJSON(m.buf[:0])
+	kl := len(m.buf)
+	appends, ok := m.buildPatch()
+	if !ok {
 		return
 	}
-	// The key and the patch share one allocation (each capped, so appending to one never reaches
-	// the other).
-	kb := m.stateKey.appendJSON(m.keyBuf[:0])
-	m.keyBuf = kb
-	buf := make([]byte, len(kb)+len(patch))
-	copy(buf, kb)
-	copy(buf[len(kb):], patch)
+	buf := bytes.Clone(m.buf)
 	m.out = append(m.out, event.Mutation{
 		Export:  m.ent.Name,
-		Key:     buf[:len(kb):len(kb)],
-		Patch:   buf[len(kb):],
+		Key:     buf[:kl:kl],
+		Patch:   buf[kl:len(buf):len(buf)],
 		Append:  appends,
 		Slot:    m.ev.slot,
 		Handler: handler,
 	})
 }
 
-// buildPatch writes the dirty paths as one nested JSON object (keys sorted) into m.buf. Replaced
-// paths carry the current value (skipped when missing); appended paths carry the appended items.
-func (m *Machine) buildPatch() ([]byte, []string) {
+// buildPatch appends the dirty paths as one nested JSON object (keys sorted) to m.buf, and reports
+// false when there is nothing to write. Replaced paths carry the current value (skipped when
+// missing); appended paths carry the appended items.
+func (m *Machine) buildPatch() ([]string, bool) {
 	d := m.dirty
 	order := m.order[:0]
 	for i := range d {
@@ -172,7 +172,7 @@ func (m *Machine) buildPatch() ([]byte, []string) {
 	}
 	m.order = kept
 	if len(kept) == 0 {
-		return nil, nil
+		return nil, false
 	}
 	var appends []string
 	for _, i := range kept {
@@ -180,8 +180,8 @@ func (m *Machine) buildPatch() ([]byte, []string) {
 			appends = append(appends, d[i].ep.text)
 		}
 	}
-	m.buf = m.writeGroup(m.buf[:0], kept, 0)
-	return m.buf, appends
+	m.buf = m.writeGroup(m.buf, kept, 0)
+	return appends, true
 }
 
 func (m *Machine) writeGroup(b []byte, es []int32, depth int) []byte {

@@ -34,18 +34,37 @@ func TestBuildPatch(t *testing.T) {
 	}
 	m.markAppended(eps["log"], uint64(2))
 	m.markDirty(eps["a.x"]) // marked twice: one entry
-	patch, appends := m.buildPatch()
-	require.Equal(t, `{"a":{"x":1,"y":"two"},"ab":true,"b":{"a":null,"c":{"d":"q\"","e":[3]},"z":1.5},"log":[2]}`, string(patch))
+	appends, ok := m.buildPatch()
+	require.True(t, ok)
+	require.Equal(t, `{"a":{"x":1,"y":"two"},"ab":true,"b":{"a":null,"c":{"d":"q\"","e":[3]},"z":1.5},"log":[2]}`, string(m.buf))
 	require.Equal(t, []string{"log"}, appends)
 
 	// Replacing an appended path writes its whole value; clearing forgets everything.
 	m.markDirty(eps["log"])
-	patch, appends = m.buildPatch()
-	require.Contains(t, string(patch), `"log":[1,2]`)
+	m.buf = append(m.buf[:0], "key"...)
+	appends, ok = m.buildPatch()
+	require.True(t, ok)
+	require.Contains(t, string(m.buf), `key{"a":`, "the patch is appended to what the buffer holds")
+	require.Contains(t, string(m.buf), `"log":[1,2]`)
 	require.Empty(t, appends)
 	m.clearDirty()
 	require.Empty(t, m.dirty)
 	for _, at := range m.dirtyAt {
 		require.Zero(t, at)
 	}
+}
+
+// A mutation's key and patch share an allocation; appending to one never changes the other.
+func TestMutationKeyAndPatchAreSeparate(t *testing.T) {
+	w := newCounterWorld(t, nil)
+	muts, err := w.counter(pk("counter-sep"), pk("authority-sep"), 6, 3, "first")
+	require.NoError(t, err)
+	require.NotEmpty(t, muts)
+	mu := muts[0]
+	patch := string(mu.Patch)
+	key := append(mu.Key, "xxxxxxxxxxxxxxxx"...)
+	require.Equal(t, patch, string(mu.Patch))
+	require.Equal(t, string(mu.Key)+"xxxxxxxxxxxxxxxx", string(key))
+	_ = append(mu.Patch, "yyyy"...)
+	require.Equal(t, patch, string(mu.Patch))
 }

@@ -227,7 +227,6 @@ type Machine struct {
 	draining bool
 	replays  int // replays run for the current event (see Config.ReplayBudget)
 	buf      []byte
-	keyBuf   []byte
 	fields   []any // decoded account fields of the current event (see evCtx.fields)
 	topEv    evCtx
 	maxSlot  uint64
