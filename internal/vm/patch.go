@@ -78,40 +78,44 @@ func joinSegs(segs []string) string {
 	return string(b)
 }
 
-// dirtyEntry is a path changed by the current run.
+// dirtyEntry is a path changed by the current run. It holds no pointers, so the dirty list is
+// written without write barriers while the collector runs; the items of an appended path are in
+// dirtyApp at the same index.
 type dirtyEntry struct {
-	ep       *emitPath
+	ep       int32 // emitPath id
 	isAppend bool
-	appended []any
-	value    any // the current value, filled when the patch is built
 }
 
 // clearDirty forgets the paths the last run changed.
 func (m *Machine) clearDirty() {
 	for i := range m.dirty {
-		m.dirtyAt[m.dirty[i].ep.id] = 0
-		m.dirty[i] = dirtyEntry{}
+		m.dirtyAt[m.dirty[i].ep] = 0
 	}
 	m.dirty = m.dirty[:0]
 }
 
 func (m *Machine) markDirty(ep *emitPath) {
 	if i := m.dirtyAt[ep.id]; i != 0 {
-		m.dirty[i-1].isAppend, m.dirty[i-1].appended = false, nil
+		m.dirty[i-1].isAppend = false
 		return
 	}
-	m.dirty = append(m.dirty, dirtyEntry{ep: ep})
+	m.dirty = append(m.dirty, dirtyEntry{ep: ep.id})
 	m.dirtyAt[ep.id] = int32(len(m.dirty))
 }
 
 func (m *Machine) markAppended(ep *emitPath, v any) {
 	if i := m.dirtyAt[ep.id]; i != 0 {
-		if d := &m.dirty[i-1]; d.isAppend {
-			d.appended = append(d.appended, v)
+		if m.dirty[i-1].isAppend {
+			m.dirtyApp[i-1] = append(m.dirtyApp[i-1], v)
 		}
 		return
 	}
-	m.dirty = append(m.dirty, dirtyEntry{ep: ep, isAppend: true, appended: []any{v}})
+	m.dirty = append(m.dirty, dirtyEntry{ep: ep.id, isAppend: true})
+	i := len(m.dirty) - 1
+	for len(m.dirtyApp) <= i {
+		m.dirtyApp = append(m.dirtyApp, nil)
+	}
+	m.dirtyApp[i] = []any{v}
 	m.dirtyAt[ep.id] = int32(len(m.dirty))
 }
 
@@ -143,21 +147,30 @@ func (m *Machine) emit(handler string) {
 // false when there is nothing to write. Replaced paths carry the current value (skipped when
 // missing); appended paths carry the appended items.
 func (m *Machine) buildPatch() ([]string, bool) {
-	d := m.dirty
+	d, eps := m.dirty, m.p.emitPaths
+	// The current values, on the stack for the usual handful of paths.
+	var stack [64]any
+	vals := stack[:]
+	if len(d) > len(stack) {
+		vals = make([]any, len(d))
+	}
 	order := m.order[:0]
 	for i := range d {
-		if !d[i].isAppend {
-			v, ok := m.pathValue(d[i].ep.sec, d[i].ep.segs)
+		ep := eps[d[i].ep]
+		if d[i].isAppend {
+			vals[i] = m.dirtyApp[i]
+		} else {
+			v, ok := m.pathValue(ep.sec, ep.segs)
 			if !ok {
 				continue
 			}
-			d[i].value = v
+			vals[i] = v
 		}
 		// Insertion by rank: the order of the paths' segments.
-		r := d[i].ep.rank
+		r := ep.rank
 		j := len(order)
 		order = append(order, int32(i))
-		for ; j > 0 && d[order[j-1]].ep.rank > r; j-- {
+		for ; j > 0 && eps[d[order[j-1]].ep].rank > r; j-- {
 			order[j] = order[j-1]
 		}
 		order[j] = int32(i)
@@ -165,7 +178,7 @@ func (m *Machine) buildPatch() ([]string, bool) {
 	// Drop entries under another entry.
 	kept := order[:0]
 	for _, i := range order {
-		if d[i].ep.nested && len(kept) > 0 && isPrefix(d[kept[len(kept)-1]].ep.segs, d[i].ep.segs) {
+		if ep := eps[d[i].ep]; ep.nested && len(kept) > 0 && isPrefix(eps[d[kept[len(kept)-1]].ep].segs, ep.segs) {
 			continue
 		}
 		kept = append(kept, i)
@@ -177,35 +190,31 @@ func (m *Machine) buildPatch() ([]string, bool) {
 	var appends []string
 	for _, i := range kept {
 		if d[i].isAppend {
-			appends = append(appends, d[i].ep.text)
+			appends = append(appends, eps[d[i].ep].text)
 		}
 	}
-	m.buf = m.writeGroup(m.buf, kept, 0)
+	m.buf = m.writeGroup(m.buf, kept, 0, vals)
 	return appends, true
 }
 
-func (m *Machine) writeGroup(b []byte, es []int32, depth int) []byte {
-	d := m.dirty
+func (m *Machine) writeGroup(b []byte, es []int32, depth int, vals []any) []byte {
+	d, eps := m.dirty, m.p.emitPaths
 	b = append(b, '{')
 	for i := 0; i < len(es); {
-		e := &d[es[i]]
-		g := e.ep.group[depth]
+		ep := eps[d[es[i]].ep]
+		g := ep.group[depth]
 		j := i + 1
-		for j < len(es) && d[es[j]].ep.group[depth] == g {
+		for j < len(es) && eps[d[es[j]].ep].group[depth] == g {
 			j++
 		}
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, e.ep.keys[depth]...)
-		if len(e.ep.segs) == depth+1 {
-			if e.isAppend {
-				b = appendJSON(b, e.appended)
-			} else {
-				b = appendJSON(b, e.value)
-			}
+		b = append(b, ep.keys[depth]...)
+		if len(ep.segs) == depth+1 {
+			b = appendJSON(b, vals[es[i]])
 		} else {
-			b = m.writeGroup(b, es[i:j], depth+1)
+			b = m.writeGroup(b, es[i:j], depth+1, vals)
 		}
 		i = j
 	}

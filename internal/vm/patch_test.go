@@ -22,7 +22,7 @@ func TestBuildPatch(t *testing.T) {
 	require.True(t, eps["a.x"].nested)
 	require.False(t, eps["b.c.d"].nested)
 
-	m := &Machine{dirtyAt: make([]int32, len(list))}
+	m := &Machine{p: &Program{emitPaths: list}, dirtyAt: make([]int32, len(list))}
 	m.state = map[string]any{
 		"a":   map[string]any{"x": uint64(1), "y": "two"},
 		"ab":  true,

@@ -31,6 +31,7 @@ type evCtx struct {
 	ixDef      *idl.InstructionDef
 	ixAccounts []solana.Pubkey
 	accStr     [12]any // base58 texts (strings) of the first instruction accounts, once read
+	accSet     uint16  // bit i: accStr[i] is set
 	address    solana.Pubkey
 	addrStr    string
 	addrAny    any // addrStr as an interface value
@@ -42,6 +43,18 @@ type evCtx struct {
 	slot, writeVersion, txnIndex, ixPos uint64
 	// sub orders the events of one instruction: 0 for the instruction, i+1 for its i-th log event.
 	sub uint64
+}
+
+// reset makes e a copy of b with no cached texts. It assigns field by field (accStr is only
+// invalidated) instead of copying the whole struct, whose many pointer words would each need a
+// write barrier while the collector runs.
+func (e *evCtx) reset(b *evCtx) {
+	e.route, e.isAccount = b.route, b.isAccount
+	e.root, e.fields, e.acct, e.rec, e.data = b.root, b.fields, b.acct, b.rec, b.data
+	e.ixDef, e.ixAccounts, e.accSet = b.ixDef, b.ixAccounts, 0
+	e.address, e.addrStr, e.addrAny = b.address, b.addrStr, b.addrAny
+	e.sig, e.hasSig, e.sigStr, e.names = b.sig, b.hasSig, b.sigStr, b.names
+	e.slot, e.writeVersion, e.txnIndex, e.ixPos, e.sub = b.slot, b.writeVersion, b.txnIndex, b.ixPos, b.sub
 }
 
 // rootMap returns the account's decoded fields as an object.
@@ -88,8 +101,9 @@ func (e *evCtx) ixAccount(i int) any {
 		return nil
 	}
 	if i < len(e.accStr) {
-		if e.accStr[i] == nil {
+		if e.accSet&(1<<i) == 0 {
 			e.accStr[i] = e.names.value(&e.ixAccounts[i])
+			e.accSet |= 1 << i
 		}
 		return e.accStr[i]
 	}

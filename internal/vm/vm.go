@@ -203,6 +203,7 @@ type Machine struct {
 	stateKey    key
 	stateNew    bool
 	dirty       []dirtyEntry
+	dirtyApp    [][]any // items of appended dirty paths, by dirty index
 	dirtyAt     []int32 // emitPath.id → 1 + its index in dirty, 0 when clean
 	secs        []secEntry
 	secGen      uint64
@@ -380,10 +381,10 @@ func (m *Machine) account(ev *event.Event) {
 		return
 	}
 	ec := &m.topEv
-	*ec = evCtx{
+	ec.reset(&evCtx{
 		route: route, isAccount: true, root: val, fields: fields, acct: acct, address: a.Pubkey, names: &m.names,
 		slot: ev.Slot, writeVersion: a.WriteVersion, sig: a.TxnSignature, hasSig: !a.TxnSignature.IsZero(),
-	}
+	})
 	m.dispatch(route, ec)
 }
 
@@ -429,7 +430,7 @@ func (m *Machine) instruction(ev *event.Event) {
 			m.stats.Unrouted++
 		default:
 			ec := &m.topEv
-			*ec = base
+			ec.reset(&base)
 			ec.route, ec.data, ec.ixDef = info.ixs[def.Name], args, def
 			m.dispatch(ec.route, ec)
 		}
@@ -459,7 +460,7 @@ func (m *Machine) logEvent(info *ProgramInfo, base *evCtx, data []byte, d *event
 		return
 	}
 	ec := &m.topEv
-	*ec = *base
+	ec.reset(base)
 	ec.route, ec.data, ec.sub = route, val, sub
 	m.dispatch(route, ec)
 }
