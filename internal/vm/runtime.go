@@ -225,20 +225,40 @@ func (m *Machine) contextValue(e *evCtx, f contextField) any {
 }
 
 // envelope wraps data as a capture ({timestamp, account_address, data, slot, signature}) or an event
-// ({timestamp, data, slot, signature}); signature only when known.
-func (m *Machine) envelope(e *evCtx, data any, capture bool) map[string]any {
-	out := map[string]any{"timestamp": m.blockTime(e.slot), "data": data, "slot": e.slot}
+// ({timestamp, data, slot, signature}); signature only when known. The object is a record of one of
+// four shapes, allocated with its values in one piece.
+func (m *Machine) envelope(e *evCtx, data any, capture bool) any {
+	env := new(envelopeRecord)
+	env.vals[0], env.vals[1], env.vals[2] = m.blockTime(e.slot), data, m.box.u64(e.slot)
+	n, shape := 3, 0
 	if capture {
 		var addr any = ""
 		if e.isAccount {
 			addr = e.addressValue()
 		}
-		out["account_address"] = addr
+		env.vals[n] = addr
+		n, shape = n+1, shape|1
 	}
 	if s := e.signatureString(); s != nil {
-		out["signature"] = s
+		env.vals[n] = s
+		n, shape = n+1, shape|2
 	}
-	return out
+	env.r.shape, env.r.vals = envelopeShapes[shape], env.vals[:n:n]
+	return &env.r
+}
+
+// envelopeRecord is a record with room for its values.
+type envelopeRecord struct {
+	r    record
+	vals [5]any
+}
+
+// envelopeShapes are the shapes of envelopes: bit 0 capture (account_address), bit 1 signature.
+var envelopeShapes = [4]*recordShape{
+	newRecordShape([]string{"timestamp", "data", "slot"}),
+	newRecordShape([]string{"timestamp", "data", "slot", "account_address"}),
+	newRecordShape([]string{"timestamp", "data", "slot", "signature"}),
+	newRecordShape([]string{"timestamp", "data", "slot", "account_address", "signature"}),
 }
 
 // transform applies a transformation, encoding 32-byte keys through the Machine's cache.
