@@ -473,15 +473,22 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 	if !ok {
 		return nil, dst[:0], ErrUnknownDiscriminator
 	}
-	n := a.layout
-	if n == nil || n.kind != kindStruct || n.tuple || a.fieldNames == nil {
+	if a.fieldNames == nil || !namedStruct(a.layout) {
 		return a, dst[:0], ErrNotStruct
 	}
+	out, err := p.structValues(a.layout, data, len(a.Discriminator), p.Strict, dst)
+	return a, out, err
+}
+
+func namedStruct(n *node) bool { return n != nil && n.kind == kindStruct && !n.tuple }
+
+// structValues decodes the named struct n at off as decodeRoot would, appending the values of its
+// fields to dst[:0] instead of building the object; the errors are decodeRoot's.
+func (p *IDL) structValues(n *node, data []byte, off int, strict bool, dst []any) ([]any, error) {
 	d := decoder{data: data, keys: p.keys, depth: 1}
 	d.box.reserve(n)
-	off := len(a.Discriminator)
 	if n.cLayout && !d.need(off, n.size) {
-		return a, dst[:0], d.fail(n, off, ErrShortBuffer)
+		return dst[:0], d.fail(n, off, ErrShortBuffer)
 	}
 	out := dst[:0]
 	pos := off
@@ -494,7 +501,7 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 		v, next, err := d.value(f.node, at)
 		if err != nil {
 			clear(out)
-			return a, out[:0], prefixPath(err, f.key)
+			return out[:0], prefixPath(err, f.key)
 		}
 		out = append(out, v)
 		pos = next
@@ -502,11 +509,40 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 	if n.cLayout {
 		pos = off + n.size
 	}
-	if p.Strict && pos != len(data) {
+	if strict && pos != len(data) {
 		clear(out)
-		return a, out[:0], &DecodeError{Offset: pos, Type: n.tname, Err: ErrTrailingBytes}
+		return out[:0], &DecodeError{Offset: pos, Type: n.tname, Err: ErrTrailingBytes}
 	}
-	return a, out, nil
+	return out, nil
+}
+
+// ArgNames returns the names of the instruction's arguments, in the order DecodeInstructionFields
+// gives their values (nil for an InstructionDef that does not come from a parsed IDL). The slice
+// is shared: do not change it.
+func (ix *InstructionDef) ArgNames() []string { return ix.argNames }
+
+// DecodeInstructionFields is DecodeInstruction without the arguments object: it identifies the
+// instruction the same way (PadShortArgs and Strict included) and appends the argument values, in
+// ArgNames order, to dst[:0]. The values, and the errors, are those DecodeInstruction gives.
+func (p *IDL) DecodeInstructionFields(data []byte, dst []any) (*InstructionDef, []any, error) {
+	ix, ok := p.InstructionFor(data)
+	if !ok {
+		return nil, dst[:0], ErrUnknownDiscriminator
+	}
+	if ix.argNames == nil || !namedStruct(ix.layout) {
+		return ix, dst[:0], ErrNotStruct
+	}
+	off := len(ix.Discriminator)
+	out, err := p.structValues(ix.layout, data, off, p.Strict, dst)
+	if err != nil && p.PadShortArgs && len(data) > off && len(data) < 256 && isShort(err) {
+		padded := make([]byte, 256)
+		copy(padded, data)
+		out, err = p.structValues(ix.layout, padded, off, false, dst)
+	}
+	if err != nil {
+		return ix, out, prefixPath(err, ix.Name)
+	}
+	return ix, out, nil
 }
 
 func (a *AccountDef) decode(data []byte, strict bool, keys *decodeCache) (map[string]any, error) {

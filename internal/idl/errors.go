@@ -26,8 +26,8 @@ var (
 	// ErrTooLarge is returned (inside a DecodeError) when a length prefix asks for more elements than
 	// the remaining data could possibly hold.
 	ErrTooLarge = errors.New("length prefix too large")
-	// ErrNotStruct is returned by DecodeAccountFields for an account whose data is not a struct with
-	// named fields.
+	// ErrNotStruct is returned by DecodeAccountFields and DecodeInstructionFields for an account or
+	// instruction whose data is not a struct with named fields.
 	ErrNotStruct = errors.New("account is not a struct with named fields")
 )
 

@@ -53,3 +53,50 @@ func TestDecodeAccountFieldsMatchesDecodeAccount(t *testing.T) {
 	_, _, err := (&IDL{}).DecodeAccountFields([]byte{1, 2, 3}, nil)
 	require.ErrorIs(t, err, ErrUnknownDiscriminator)
 }
+
+// DecodeInstructionFields gives DecodeInstruction's arguments without the object, and the same
+// errors, for every instruction of the real IDLs: whole, truncated (padded or not) and with
+// trailing bytes, strict or not.
+func TestDecodeInstructionFieldsMatchesDecodeInstruction(t *testing.T) {
+	t.Parallel()
+	idls := map[string]*IDL{"spl-token": loadSPLToken(t)}
+	for _, f := range []string{"hyperstack/ore.idl.json", "hyperstack/entropy.idl.json", "idl/pump.idl.json", "idl/meteora_dlmm.idl.json"} {
+		p, err := ParseFile(sharedFixture(t, f))
+		require.NoError(t, err)
+		idls[f] = p
+	}
+	g := gen{r: rand.New(rand.NewPCG(23, 29))}
+	var buf []any
+	for name, p := range idls {
+		for _, mode := range []struct{ strict, pad bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			p.Strict, p.PadShortArgs = mode.strict, mode.pad
+			for i := range p.Instructions {
+				ix := &p.Instructions[i]
+				require.NotNil(t, ix.ArgNames(), ix.Name)
+				for r := 0; r < 6; r++ {
+					b, err := p.EncodeInstruction(ix.Name, g.value(ix.layout, 0).(map[string]any))
+					require.NoError(t, err, ix.Name)
+					for _, data := range [][]byte{b, b[:len(ix.Discriminator)+(len(b)-len(ix.Discriminator))*r/6], append(append([]byte(nil), b...), 7)} {
+						wantDef, want, wantErr := p.DecodeInstruction(data)
+						def, fields, err := p.DecodeInstructionFields(data, buf)
+						buf = fields
+						require.Equal(t, wantErr, err, "%s %s", name, ix.Name)
+						require.Equal(t, wantDef, def)
+						if wantErr != nil {
+							require.Empty(t, fields)
+							continue
+						}
+						got := map[string]any{}
+						for j, n := range def.ArgNames() {
+							got[n] = fields[j]
+						}
+						require.Equal(t, want, got, "%s %s", name, ix.Name)
+					}
+				}
+			}
+		}
+		p.Strict, p.PadShortArgs = false, false
+	}
+	_, _, err := (&IDL{}).DecodeInstructionFields([]byte{1, 2, 3}, nil)
+	require.ErrorIs(t, err, ErrUnknownDiscriminator)
+}

@@ -101,6 +101,12 @@ func (p *IDL) resolve() error {
 			return fmt.Errorf("%w: instruction %s: %v", ErrBadIDL, ix.Name, err)
 		}
 		ix.layout = n
+		if namedStruct(n) {
+			ix.argNames = make([]string, len(n.fields))
+			for i := range n.fields {
+				ix.argNames[i] = n.fields[i].key
+			}
+		}
 	}
 	for i := range p.Events {
 		ev := &p.Events[i]

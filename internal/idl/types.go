@@ -270,7 +270,8 @@ type InstructionDef struct {
 	Args          []Field
 	Docs          []string
 
-	layout *node
+	layout   *node
+	argNames []string // see ArgNames
 }
 
 // EventDef is an event the program emits.
