@@ -64,6 +64,9 @@ func Compile(spec *stack.Spec) (*Program, error) {
 func (c *compiler) accountFields() {
 	c.p.evField = make([]int32, len(c.p.Code))
 	for _, r := range c.p.Routes {
+		if r.ixDef != nil && r.ixDef.ArgNames() != nil {
+			r.argShape = newRecordShape(r.ixDef.ArgNames())
+		}
 		if r.acct == nil {
 			continue
 		}

@@ -177,6 +177,7 @@ type Route struct {
 	ixDef     *idl.InstructionDef
 	acct      *idl.AccountDef // account routes
 	shape     *recordShape    // of acct's records
+	argShape  *recordShape    // of ixDef's argument records
 }
 
 // condition compares an event field with a literal.

@@ -27,7 +27,7 @@ type evCtx struct {
 	fields     []any
 	acct       *idl.AccountDef
 	rec        *record // the account as a record, once a handler loaded it whole
-	data       map[string]any
+	data       any     // map[string]any, or a *record of arguments decoded by the Machine; nil for none
 	ixDef      *idl.InstructionDef
 	ixAccounts []solana.Pubkey
 	accStr     [12]any // base58 texts (strings) of the first instruction accounts, once read
@@ -159,7 +159,7 @@ func (m *Machine) eventPath(e *evCtx, segs []string) (any, bool) {
 		if e.data == nil {
 			return nil, false
 		}
-		return getPath(e.data, segs[1:])
+		return getPathIn(e.data, segs[1:])
 	case "accounts":
 		if len(segs) == 1 {
 			return e.accountsObject(), true

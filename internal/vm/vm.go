@@ -413,14 +413,16 @@ func (m *Machine) instruction(ev *event.Event) {
 		m.logEvent(info, &base, ix.Data, ix.Decoded, 0)
 	} else {
 		var def *idl.InstructionDef
-		var args map[string]any
+		var args any
 		var err error
 		if d := ix.Decoded; m.cfg.UseDecoded && d != nil && d.Kind == event.DecodedInstruction && d.Program == info.Name {
 			def, _ = info.IDL.Instruction(d.Name)
-			args = d.Fields
+			if d.Fields != nil {
+				args = d.Fields
+			}
 		}
 		if def == nil {
-			def, args, err = info.IDL.DecodeInstruction(ix.Data)
+			def, args, err = m.decodeArgs(info, ix.Data)
 		}
 		switch {
 		case err != nil:
@@ -461,8 +463,47 @@ func (m *Machine) logEvent(info *ProgramInfo, base *evCtx, data []byte, d *event
 	}
 	ec := &m.topEv
 	ec.reset(base)
-	ec.route, ec.data, ec.sub = route, val, sub
+	ec.route, ec.data, ec.sub = route, nil, sub
+	if val != nil {
+		ec.data = val
+	}
 	m.dispatch(route, ec)
+}
+
+// decodeArgs decodes an instruction's arguments as a record (idl.DecodeInstructionFields), or as a
+// map for instructions whose arguments are not a named struct. Arguments of instructions no handler
+// listens to are decoded (to count undecodable ones) but not returned.
+func (m *Machine) decodeArgs(info *ProgramInfo, data []byte) (*idl.InstructionDef, any, error) {
+	rec := new(argsRecord)
+	def, vals, err := info.IDL.DecodeInstructionFields(data, rec.arr[:0])
+	if errors.Is(err, idl.ErrNotStruct) {
+		var args map[string]any
+		def, args, err = info.IDL.DecodeInstruction(data)
+		if args == nil {
+			return def, nil, err
+		}
+		return def, args, err
+	}
+	if err != nil {
+		return def, nil, err
+	}
+	r := info.ixs[def.Name]
+	if r == nil {
+		return def, nil, nil
+	}
+	if r.argShape == nil {
+		shape := newRecordShape(def.ArgNames())
+		rec.r.shape, rec.r.vals = shape, vals
+		return def, &rec.r, nil
+	}
+	rec.r.shape, rec.r.vals = r.argShape, vals
+	return def, &rec.r, nil
+}
+
+// argsRecord is a record with room for the arguments of most instructions.
+type argsRecord struct {
+	r   record
+	arr [4]any
 }
 
 func ixPosition(path []int) uint64 {
