@@ -154,7 +154,7 @@ func (c *compiler) target(text string) uint32 {
 		return uint32(i)
 	}
 	t := Target{Path: Path{Segs: strings.Split(text, "."), Text: text}, Emit: emit, Affects: c.ent.maskOf(text)}
-	t.sec = c.ent.secOf(t.Segs)
+	t.sec, t.slot = c.ent.slotOf(t.Segs)
 	if emit {
 		t.ep = c.emitPath(t.Segs, text)
 	}
@@ -169,7 +169,8 @@ func (c *compiler) emitPath(segs []string, text string) *emitPath {
 	if ep, ok := c.emitPaths[k]; ok {
 		return ep
 	}
-	ep := &emitPath{segs: segs, text: text, id: int32(len(c.p.emitPaths)), entity: c.entIdx, sec: c.ent.secOf(segs)}
+	ep := &emitPath{segs: segs, text: text, id: int32(len(c.p.emitPaths)), entity: c.entIdx}
+	ep.sec, ep.slot = c.ent.slotOf(segs)
 	c.p.emitPaths = append(c.p.emitPaths, ep)
 	c.emitPaths[k] = ep
 	return ep
@@ -413,6 +414,7 @@ func (c *compiler) entity(idx int, es *stack.Entity) error {
 		}
 	}
 	c.bindRoutes()
+	c.ent.finishSections()
 	return nil
 }
 

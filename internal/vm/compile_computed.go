@@ -60,6 +60,7 @@ func (c *compiler) computed(base string) error {
 		if f.Emit {
 			f.ep = c.emitPath(segs, s.TargetPath)
 		}
+		_, f.slot = c.ent.slotOf(segs)
 		reads = append(reads, cc.reads)
 		fields = append(fields, f)
 		deps := map[string]bool{}

@@ -45,6 +45,7 @@ type computedField struct {
 	Loc   string
 	Emit  bool
 	ep    *emitPath // when Emit
+	slot  int32     // of Leaf in the section's record (see Entity.slotOf)
 	eval  cfn
 	nvars int
 	// reads has a bit per state path the expression reads (see Entity.readPaths); affects has the
@@ -131,9 +132,9 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 			cc.refs[segs[0]] = true
 		}
 		cc.reads = append(cc.reads, strings.Join(segs, "."))
-		sec := int32(-1)
+		sec, slot := int32(-1), int32(-1)
 		if cc.ent != nil {
-			sec = cc.ent.secOf(segs)
+			sec, slot = cc.ent.slotOf(segs)
 		}
 		if sec < 0 {
 			return func(e *cenv) (any, error) {
@@ -142,7 +143,7 @@ func (cc *computedCompiler) compile(x stack.Expr) (cfn, error) {
 			}, nil
 		}
 		return func(e *cenv) (any, error) {
-			v, _ := e.m.pathValue(sec, segs) // e.state is the Machine's row
+			v, _ := e.m.pathValue(sec, slot, segs) // e.state is the Machine's row
 			return v, nil
 		}, nil
 	case *stack.ExprVar:
@@ -688,6 +689,8 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 			case map[string]any:
 				return uint64(len(v)), nil
 			case *record:
+				return uint64(v.len()), nil
+			case *srec:
 				return uint64(v.len()), nil
 			}
 		case "to_string":

@@ -43,7 +43,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 		}
 		obj := m.section(sec.id, sec.Name)
 		for _, f := range sec.Fields {
-			old, had := obj[f.Leaf]
+			old, had := slotGet(obj, f.slot, f.Leaf)
 			if had && !f.volatile && f.reads&m.written == 0 {
 				continue
 			}
@@ -66,8 +66,7 @@ func (m *Machine) evalComputed(nonNullOnly bool) {
 			if had && equalValues(old, v) {
 				continue
 			}
-			m.record(obj, f.Leaf)
-			obj[f.Leaf] = v
+			m.putKey(obj, f.slot, f.Leaf, v)
 			m.written |= f.affects
 			if f.Emit && !(nonNullOnly && v == nil) {
 				m.markDirty(f.ep)

@@ -28,7 +28,7 @@ func typeName(v any) string {
 		return "bytes"
 	case []any:
 		return "array"
-	case map[string]any, *record:
+	case map[string]any, *record, *srec:
 		return "object"
 	}
 	return fmt.Sprintf("%T", v)

@@ -71,3 +71,12 @@ func loadTestSpec(t testing.TB, name string) *Program {
 	require.NoError(t, err)
 	return p
 }
+
+// plainRow returns a stored row with its objects (section records, records) as plain maps, the
+// form tests compare and marshal.
+func plainRow(st map[string]any) map[string]any {
+	if st == nil {
+		return nil
+	}
+	return deepCopy(st).(map[string]any)
+}

@@ -270,5 +270,5 @@ func (w *oreWorld) row(entity int, k any) map[string]any {
 	if !ok {
 		return nil
 	}
-	return st
+	return plainRow(st)
 }

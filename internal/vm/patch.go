@@ -21,7 +21,8 @@ type emitPath struct {
 	group []int32
 	// nested is set when another emitted path of the entity is a proper prefix of this one.
 	nested bool
-	sec    int32 // the entity's section id of segs[0] (see Entity.secOf)
+	sec    int32 // the entity's section id of segs[0] and the slot of segs[1] (see Entity.slotOf)
+	slot   int32
 }
 
 // rankEmitPaths fills in the order, keys and prefix numbers of every entity's emitted paths.
@@ -160,7 +161,7 @@ func (m *Machine) buildPatch() ([]string, bool) {
 		if d[i].isAppend {
 			vals[i] = m.dirtyApp[i]
 		} else {
-			v, ok := m.pathValue(ep.sec, ep.segs)
+			v, ok := m.pathValue(ep.sec, ep.slot, ep.segs)
 			if !ok {
 				continue
 			}

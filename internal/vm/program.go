@@ -67,8 +67,9 @@ type Target struct {
 	// makes the computed fields that read them stale.
 	Affects uint64
 
-	ep  *emitPath // when Emit
-	sec int32     // the entity's section id of Segs[0] when Segs has more than one segment, else -1
+	ep   *emitPath // when Emit
+	sec  int32     // the entity's section id of Segs[0] when Segs has more than one segment, else -1
+	slot int32     // the slot of Segs[1] in that section's record (see Entity.slotOf)
 }
 
 // ProgramInfo is one on-chain program of the stack and its decoder.
@@ -101,6 +102,7 @@ type Entity struct {
 	// Machine's per-run section cache; secNames is the reverse.
 	secIDs     map[string]int32
 	secNames   []string
+	secShapes  []*secShape     // by section id: the keys of the section record
 	readPaths  []string        // state paths computed fields read; bit i of a mask is readPaths[i]
 	hasPdaHook map[string]bool // account event types with a PdaReverseLookup resolver hook
 	// directField maps account event types with a DirectField resolver hook to the field path that
@@ -119,15 +121,25 @@ func (e *Entity) secID(name string) int32 {
 	id := int32(len(e.secNames))
 	e.secIDs[name] = id
 	e.secNames = append(e.secNames, name)
+	e.secShapes = append(e.secShapes, &secShape{index: map[string]int32{}})
 	return id
 }
 
-// secOf is the section id of segs' first segment when segs has more than one, else -1.
-func (e *Entity) secOf(segs []string) int32 {
+// slotOf returns the section id of segs[0] and the slot of segs[1] in its section record, when
+// segs has more than one segment; else -1, -1.
+func (e *Entity) slotOf(segs []string) (sec, slot int32) {
 	if len(segs) < 2 {
-		return -1
+		return -1, -1
 	}
-	return e.secID(segs[0])
+	sec = e.secID(segs[0])
+	return sec, e.secShapes[sec].slot(segs[1])
+}
+
+// finishSections orders the keys of the entity's section records; no key can be added after.
+func (e *Entity) finishSections() {
+	for _, s := range e.secShapes {
+		s.finish()
+	}
 }
 
 // IndexInfo is a lookup index of an entity.

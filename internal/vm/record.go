@@ -99,18 +99,8 @@ func (r *record) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// asObject returns v as a map when it is an object (a record is turned into its map), for writes.
-func objectFor(v any) (map[string]any, bool) {
-	switch x := v.(type) {
-	case map[string]any:
-		return x, true
-	case *record:
-		return x.object(), true
-	}
-	return nil, false
-}
-
-// objectGet looks a key up in an object value (map or record); ok is false for non-objects too.
+// objectGet looks a key up in an object value (map, record or section record); ok is false for
+// non-objects too.
 func objectGet(v any, k string) (any, bool) {
 	switch x := v.(type) {
 	case map[string]any:
@@ -118,26 +108,50 @@ func objectGet(v any, k string) (any, bool) {
 		return e, ok
 	case *record:
 		return x.get(k)
+	case *srec:
+		return x.get(k)
 	}
 	return nil, false
 }
 
-// equalObjects compares a record with an object value (map or record) key by key.
-func equalObjects(r *record, b any) bool {
-	var n int
-	switch y := b.(type) {
+// objectLen is the number of keys of an object value; ok is false for non-objects.
+func objectLen(v any) (int, bool) {
+	switch x := v.(type) {
 	case map[string]any:
-		n = len(y)
+		return len(x), true
 	case *record:
-		n = y.len()
-	default:
-		return false
+		return x.len(), true
+	case *srec:
+		return x.len(), true
 	}
-	if r.len() != n {
+	return 0, false
+}
+
+// objectEach calls fn for every entry of an object value until it returns false.
+func objectEach(v any, fn func(k string, v any) bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if !fn(k, e) {
+				return
+			}
+		}
+	case *record:
+		x.each(fn)
+	case *srec:
+		x.each(fn)
+	}
+}
+
+// equalObjects compares two object values of any kind key by key.
+func equalObjects(a, b any) bool {
+	na, okA := objectLen(a)
+	nb, okB := objectLen(b)
+	if !okA || !okB || na != nb {
 		return false
 	}
 	eq := true
-	r.each(func(k string, v any) bool {
+	objectEach(a, func(k string, v any) bool {
 		w, ok := objectGet(b, k)
 		eq = ok && equalValues(v, w)
 		return eq

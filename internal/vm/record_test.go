@@ -46,7 +46,7 @@ func TestRecordActsAsItsMap(t *testing.T) {
 
 	// Writing through the record turns it into its map; every holder sees the write.
 	holder := map[string]any{"data": r}
-	obj, ok := objectFor(holder["data"])
+	obj, ok := sectionOf(holder["data"]).(map[string]any)
 	require.True(t, ok)
 	obj["added"] = "new"
 	require.Same(t, r, holder["data"])

@@ -596,12 +596,23 @@ func (m *Machine) record(obj map[string]any, k string) {
 	m.undo = append(m.undo, undoEntry{obj: obj, k: k, old: old, existed: existed})
 }
 
+// recordSlot notes the previous value of slot i of a section record.
+func (m *Machine) recordSlot(r *srec, i int32) {
+	if m.stateNew {
+		return
+	}
+	old, existed := r.at(i)
+	m.undo = append(m.undo, undoEntry{sr: r, slot: i, old: old, existed: existed})
+}
+
 type undoEntry struct {
 	obj     map[string]any
 	k       string
 	old     any
 	existed bool
 	set     *uniqueSet
+	sr      *srec
+	slot    int32
 }
 
 func (m *Machine) rollback() {
@@ -610,6 +621,14 @@ func (m *Machine) rollback() {
 		switch {
 		case u.set != nil:
 			delete(u.set.m, u.k)
+		case u.sr != nil:
+			if u.slot < 0 {
+				u.sr.removeExtra(u.k, u.old, u.existed)
+			} else if u.existed {
+				u.sr.put(u.slot, u.old)
+			} else {
+				u.sr.remove(u.slot)
+			}
 		case u.existed:
 			u.obj[u.k] = u.old
 		default:
@@ -621,34 +640,73 @@ func (m *Machine) rollback() {
 	m.secGen++
 }
 
-// setPath writes v at t's path, creating intermediate objects.
+// putKey writes obj[k] = v (slot i of a section record, -1 when unknown), noting the previous
+// value. obj is a map or a section record.
+func (m *Machine) putKey(obj any, i int32, k string, v any) {
+	switch o := obj.(type) {
+	case *srec:
+		if i < 0 {
+			i = o.slotOf(k)
+		}
+		if i < 0 {
+			old, existed := o.extraGet(k)
+			if !m.stateNew {
+				m.undo = append(m.undo, undoEntry{sr: o, slot: -1, k: k, old: old, existed: existed})
+			}
+			o.putExtra(k, v)
+			return
+		}
+		m.recordSlot(o, i)
+		o.put(i, v)
+	case map[string]any:
+		m.record(o, k)
+		o[k] = v
+	}
+}
+
+// child returns the object at obj[k] (slot i) for a write below it, creating a map there when the
+// value is missing or not an object. Records become their maps.
+func (m *Machine) child(obj any, i int32, k string) any {
+	v, _ := slotGet(obj, i, k)
+	switch x := v.(type) {
+	case map[string]any, *srec:
+		return x
+	case *record:
+		return x.object()
+	}
+	next := make(map[string]any, 4)
+	m.putKey(obj, i, k, next)
+	return next
+}
+
+// setPath writes v at t's path, creating intermediate objects. A missing section is created as a
+// section record when the entity has one for it.
 func (m *Machine) setPath(t *Target, v any) {
 	segs := t.Segs
-	obj := m.state
-	rest := segs[:len(segs)-1]
-	if len(segs) > 1 {
-		if sec := m.section(t.sec, segs[0]); sec != nil {
-			obj, rest = sec, rest[1:]
-		}
-	}
-	for i, s := range rest {
-		next, ok := objectFor(obj[s])
-		if !ok {
-			next = make(map[string]any, 4)
-			m.record(obj, s)
-			obj[s] = next
-			if i == 0 && len(rest) == len(segs)-1 {
-				m.secGen++ // a top-level key changed
-			}
-		}
-		obj = next
-	}
-	last := segs[len(segs)-1]
-	m.record(obj, last)
-	obj[last] = v
 	if len(segs) == 1 {
+		m.record(m.state, segs[0])
+		m.state[segs[0]] = v
 		m.secGen++
+		return
 	}
+	sec := m.section(t.sec, segs[0])
+	if sec == nil {
+		if t.sec >= 0 && int(t.sec) < len(m.ent.secShapes) {
+			sec = newSrec(m.ent.secShapes[t.sec])
+		} else {
+			sec = make(map[string]any, 4)
+		}
+		m.record(m.state, segs[0])
+		m.state[segs[0]] = sec
+		m.secGen++ // a top-level key changed
+	}
+	obj := sec
+	slot := t.slot
+	for _, s := range segs[1 : len(segs)-1] {
+		obj = m.child(obj, slot, s)
+		slot = -1
+	}
+	m.putKey(obj, slot, segs[len(segs)-1], v)
 }
 
 // The section cache: within a run, the objects at the top-level keys of the row (the sections
@@ -657,30 +715,43 @@ func (m *Machine) setPath(t *Target, v any) {
 // top-level key starts a new one.
 type secEntry struct {
 	gen uint64
-	obj map[string]any
+	obj any // *srec or map[string]any
+}
+
+// sectionOf returns v as a section object (a section record or a map; a record becomes its map),
+// or nil.
+func sectionOf(v any) any {
+	switch x := v.(type) {
+	case *srec:
+		return x
+	case map[string]any:
+		return x
+	case *record:
+		return x.object()
+	}
+	return nil
 }
 
 // section returns the object at the top-level key name (section id id, -1 for none) of the current
-// row, or nil when there is none.
-func (m *Machine) section(id int32, name string) map[string]any {
+// row, a section record or a map, or nil when there is none.
+func (m *Machine) section(id int32, name string) any {
 	if id < 0 || int(id) >= len(m.secs) {
-		obj, _ := objectFor(m.state[name])
-		return obj
+		return sectionOf(m.state[name])
 	}
 	e := &m.secs[id]
 	if e.gen == m.secGen && e.obj != nil {
 		return e.obj
 	}
-	obj, _ := objectFor(m.state[name])
+	obj := sectionOf(m.state[name])
 	if obj != nil {
 		e.gen, e.obj = m.secGen, obj
 	}
 	return obj
 }
 
-// pathValue is getPath(m.state, segs), the first step through the section cache (sec is the
-// section id of segs[0], see Entity.secOf).
-func (m *Machine) pathValue(sec int32, segs []string) (any, bool) {
+// pathValue is getPath(m.state, segs), the first steps through the section cache and the section
+// record's slot (sec and slot locate segs[0] and segs[1], see Entity.slotOf).
+func (m *Machine) pathValue(sec, slot int32, segs []string) (any, bool) {
 	if sec < 0 || len(segs) < 2 {
 		return getPath(m.state, segs)
 	}
@@ -691,7 +762,11 @@ func (m *Machine) pathValue(sec int32, segs []string) (any, bool) {
 		}
 		return getPath(m.state, segs) // a non-object or missing top-level value
 	}
-	return getPathIn(obj, segs[1:])
+	v, ok := slotGet(obj, slot, segs[1])
+	if !ok || len(segs) == 2 {
+		return v, ok
+	}
+	return getPathIn(v, segs[2:])
 }
 
 func (m *Machine) set(t *Target, v any) {
@@ -706,7 +781,7 @@ func (m *Machine) setOnce(t *Target, v any) {
 	if v == nil {
 		return
 	}
-	if cur, ok := m.pathValue(t.sec, t.Segs); ok && cur != nil {
+	if cur, ok := m.pathValue(t.sec, t.slot, t.Segs); ok && cur != nil {
 		return
 	}
 	m.set(t, v)
@@ -716,7 +791,7 @@ func (m *Machine) setExtreme(t *Target, v any, max bool) {
 	if v == nil {
 		return
 	}
-	cur, ok := m.pathValue(t.sec, t.Segs)
+	cur, ok := m.pathValue(t.sec, t.slot, t.Segs)
 	if !ok || cur == nil {
 		m.set(t, v)
 		return
@@ -739,7 +814,7 @@ func (m *Machine) setSum(t *Target, v any) error {
 	if !isNumber(v) || isFloat(v) {
 		return fmt.Errorf("%w: Sum of %s at %s", ErrNotNumber, typeName(v), t.Text)
 	}
-	cur, _ := m.pathValue(t.sec, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.slot, t.Segs)
 	if cur == nil {
 		cur = uint64(0)
 	}
@@ -781,7 +856,7 @@ func toSigned(v any) any {
 }
 
 func (m *Machine) increment(t *Target) {
-	cur, _ := m.pathValue(t.sec, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.slot, t.Segs)
 	if cur == nil || !isNumber(cur) || isFloat(cur) {
 		cur = uint64(0)
 	}
@@ -789,7 +864,7 @@ func (m *Machine) increment(t *Target) {
 }
 
 func (m *Machine) appendTo(t *Target, v any) {
-	cur, _ := m.pathValue(t.sec, t.Segs)
+	cur, _ := m.pathValue(t.sec, t.slot, t.Segs)
 	arr, _ := cur.([]any)
 	n := len(arr) + 1
 	drop := 0

@@ -184,11 +184,11 @@ func equalValues(a, b any) bool {
 		}
 		return true
 	case map[string]any:
-		if r, ok := b.(*record); ok {
-			return equalObjects(r, x)
-		}
 		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+		if !ok {
+			return equalObjects(x, b)
+		}
+		if len(x) != len(y) {
 			return false
 		}
 		for k, xv := range x {
@@ -198,7 +198,7 @@ func equalValues(a, b any) bool {
 			}
 		}
 		return true
-	case *record:
+	case *record, *srec:
 		return equalObjects(x, b)
 	}
 	return false
@@ -301,8 +301,8 @@ func getPathIn(v any, segs []string) (any, bool) {
 		var ok bool
 		if obj, isMap := v.(map[string]any); isMap {
 			v, ok = obj[s]
-		} else if r, isRec := v.(*record); isRec {
-			v, ok = r.get(s)
+		} else {
+			v, ok = objectGet(v, s)
 		}
 		if !ok {
 			return nil, false
@@ -318,8 +318,8 @@ func getPath(m map[string]any, segs []string) (any, bool) {
 		var ok bool
 		if obj, isMap := cur.(map[string]any); isMap {
 			cur, ok = obj[s]
-		} else if r, isRec := cur.(*record); isRec {
-			cur, ok = r.get(s)
+		} else {
+			cur, ok = objectGet(cur, s)
 		}
 		if !ok {
 			return nil, false
@@ -343,9 +343,10 @@ func deepCopy(v any) any {
 			out[k] = deepCopy(e)
 		}
 		return out
-	case *record:
-		out := make(map[string]any, x.len())
-		x.each(func(k string, e any) bool {
+	case *record, *srec:
+		n, _ := objectLen(x)
+		out := make(map[string]any, n)
+		objectEach(x, func(k string, e any) bool {
 			out[k] = deepCopy(e)
 			return true
 		})
@@ -396,6 +397,8 @@ func appendJSON(b []byte, v any) []byte {
 	case map[string]any:
 		return appendObject(b, x)
 	case *record:
+		return x.appendJSON(b)
+	case *srec:
 		return x.appendJSON(b)
 	case []byte:
 		// Byte vectors of computed expressions serialize as arrays of numbers.

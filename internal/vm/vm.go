@@ -785,7 +785,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 		case OpSetWhen:
 			m.setWhen(&m.p.Targets[in.A], regs[in.B], &m.p.whens[in.C], regs[rKey])
 		case OpSetUnlessStopped:
-			if flag, _ := m.pathValue(-1, m.p.Paths[in.C].Segs); flag != true {
+			if flag, _ := m.pathValue(-1, -1, m.p.Paths[in.C].Segs); flag != true {
 				m.set(&m.p.Targets[in.A], regs[in.B])
 			}
 		case OpResolve:
