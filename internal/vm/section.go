@@ -12,9 +12,12 @@ import (
 // hashing a key. It stands for a map[string]any everywhere an object can be read, compared or
 // written as JSON. Only the Machine writes into it, by slot (Target.slot and friends).
 type srec struct {
-	shape   *secShape
-	vals    []any
-	present []uint64 // bit set: slot i holds a value (possibly nil)
+	shape *secShape
+	vals  []any
+	// present is a bit set, slot i holds a value (possibly nil): the first 64 slots in bits, the
+	// others in more.
+	bits uint64
+	more []uint64
 	// extra holds keys outside the shape, which only writes through a whole section object held
 	// elsewhere can add.
 	extra map[string]any
@@ -52,10 +55,19 @@ func (s *secShape) finish() {
 }
 
 func newSrec(shape *secShape) *srec {
-	return &srec{shape: shape, vals: make([]any, len(shape.keys)), present: make([]uint64, (len(shape.keys)+63)/64)}
+	r := &srec{shape: shape, vals: make([]any, len(shape.keys))}
+	if len(shape.keys) > 64 {
+		r.more = make([]uint64, (len(shape.keys)-1)/64)
+	}
+	return r
 }
 
-func (r *srec) has(i int32) bool { return r.present[i>>6]&(1<<(i&63)) != 0 }
+func (r *srec) has(i int32) bool {
+	if i < 64 {
+		return r.bits&(1<<i) != 0
+	}
+	return r.more[(i>>6)-1]&(1<<(i&63)) != 0
+}
 
 // at returns the value of slot i.
 func (r *srec) at(i int32) (any, bool) {
@@ -67,12 +79,20 @@ func (r *srec) at(i int32) (any, bool) {
 
 func (r *srec) put(i int32, v any) {
 	r.vals[i] = v
-	r.present[i>>6] |= 1 << (i & 63)
+	if i < 64 {
+		r.bits |= 1 << i
+	} else {
+		r.more[(i>>6)-1] |= 1 << (i & 63)
+	}
 }
 
 func (r *srec) remove(i int32) {
 	r.vals[i] = nil
-	r.present[i>>6] &^= 1 << (i & 63)
+	if i < 64 {
+		r.bits &^= 1 << i
+	} else {
+		r.more[(i>>6)-1] &^= 1 << (i & 63)
+	}
 }
 
 // slotOf returns the slot of key k, or -1 for a key outside the shape.
@@ -113,8 +133,8 @@ func (r *srec) get(k string) (any, bool) {
 }
 
 func (r *srec) len() int {
-	n := len(r.extra)
-	for _, w := range r.present {
+	n := len(r.extra) + bits.OnesCount64(r.bits)
+	for _, w := range r.more {
 		n += bits.OnesCount64(w)
 	}
 	return n

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,4 +71,28 @@ func TestRowsHoldSectionRecords(t *testing.T) {
 	require.Equal(t, uint64(7), count)
 	v, _ := stats.get("count")
 	require.Equal(t, uint64(7), v)
+}
+
+func TestSectionRecordWithManySlots(t *testing.T) {
+	shape := &secShape{index: map[string]int32{}}
+	want := map[string]any{}
+	for i := 0; i < 150; i++ {
+		shape.slot(fmt.Sprintf("k%03d", i))
+	}
+	shape.finish()
+	r := newSrec(shape)
+	for _, i := range []int{0, 63, 64, 65, 127, 128, 149} {
+		k := fmt.Sprintf("k%03d", i)
+		r.put(shape.index[k], uint64(i))
+		want[k] = uint64(i)
+	}
+	r.remove(shape.index["k065"])
+	delete(want, "k065")
+	require.Equal(t, string(appendJSON(nil, want)), string(appendJSON(nil, r)))
+	require.Equal(t, len(want), r.len())
+	_, ok := r.get("k065")
+	require.False(t, ok)
+	v, ok := r.get("k128")
+	require.True(t, ok)
+	require.Equal(t, uint64(128), v)
 }

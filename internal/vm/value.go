@@ -692,7 +692,7 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	if s < 1e14 || s >= 1e15 {
 		return b, false
 	}
-	n := uint64(math.Round(s))
+	n := uint64(s + 0.5) // s < 2^50, so s+0.5 is exact: rounding half up, as math.Round here
 	if n >= 1e15 || float64(n)/exactPow10[k] != a {
 		return b, false
 	}
