@@ -250,6 +250,12 @@ func (c *compiler) pdaHookHandler(eventType string, hooks []pdaHook) error {
 	return nil
 }
 
+// loc2 locates a state path of the current entity (see pathLoc).
+func (c *compiler) loc2(segs []string) pathLoc {
+	sec, slot := c.ent.slotOf(segs)
+	return pathLoc{sec, slot}
+}
+
 func (c *compiler) resolverSpec(i int) int {
 	rs := c.es.ResolverSpecs[i]
 	base := fmt.Sprintf("entities[%d].resolver_specs[%d]", c.entIdx, i)
@@ -274,10 +280,12 @@ func (c *compiler) resolverSpec(i int) int {
 		switch u := r.URLSource.(type) {
 		case *stack.URLFromField:
 			spec.URLPath = strings.Split(u.Path, ".")
+			spec.urlLoc = c.loc2(spec.URLPath)
 		case *stack.URLTemplate:
 			for _, part := range u.Parts {
 				if part.IsFieldRef {
-					spec.Template = append(spec.Template, templatePart{Ref: strings.Split(part.Text, ".")})
+					ref := strings.Split(part.Text, ".")
+					spec.Template = append(spec.Template, templatePart{Ref: ref, ref: c.loc2(ref)})
 				} else {
 					spec.Template = append(spec.Template, templatePart{Literal: part.Text})
 				}
@@ -292,6 +300,7 @@ func (c *compiler) resolverSpec(i int) int {
 	}
 	if rs.InputPath != nil {
 		spec.InputPath = strings.Split(*rs.InputPath, ".")
+		spec.inputLoc = c.loc2(spec.InputPath)
 	}
 	for _, ex := range rs.Extracts {
 		e := extract{Target: c.p.Targets[c.target(ex.TargetPath)], Transform: transformOf(ex.Transform)}
@@ -303,9 +312,11 @@ func (c *compiler) resolverSpec(i int) int {
 	if rs.Condition != nil {
 		v, _ := fromSpecValue(rs.Condition.Value)
 		spec.Cond = &stateCond{Path: strings.Split(rs.Condition.FieldPath, "."), Op: rs.Condition.Op, Value: v}
+		spec.Cond.loc = c.loc2(spec.Cond.Path)
 	}
 	if rs.ScheduleAt != nil {
 		spec.Schedule = strings.Split(*rs.ScheduleAt, ".")
+		spec.schedLoc = c.loc2(spec.Schedule)
 	}
 	c.p.resolvers = append(c.p.resolvers, spec)
 	return len(c.p.resolvers) - 1

@@ -246,12 +246,18 @@ type resolverSpec struct {
 	Cond        *stateCond
 	Schedule    []string // schedule_at state path
 	ExtractPath string
+
+	urlLoc, inputLoc, schedLoc pathLoc
 }
 
 type templatePart struct {
 	Literal string
 	Ref     []string // nil for a literal
+	ref     pathLoc
 }
+
+// pathLoc locates a state path in a row's section records (see Entity.slotOf).
+type pathLoc struct{ sec, slot int32 }
 
 type extract struct {
 	Target    Target
@@ -263,4 +269,5 @@ type stateCond struct {
 	Path  []string
 	Op    stack.ComparisonOp
 	Value any
+	loc   pathLoc
 }

@@ -84,8 +84,14 @@ func (m *Machine) Waiting() [][2]string {
 	return out
 }
 
-// resolverInput renders the question a resolver spec asks for the current state.
-func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
+// at reads a state path of the current row through its location (see pathLoc).
+func (m *Machine) at(segs []string, loc pathLoc) any {
+	v, _ := m.pathValue(loc.sec, loc.slot, segs)
+	return v
+}
+
+// resolverInput renders the question a resolver spec asks for the current row.
+func (m *Machine) resolverInput(spec *resolverSpec) (string, bool) {
 	if spec.Kind == ResolveURL {
 		var u string
 		if spec.Template != nil {
@@ -95,7 +101,7 @@ func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
 					b.WriteString(p.Literal)
 					continue
 				}
-				v, _ := getPath(state, p.Ref)
+				v := m.at(p.Ref, p.ref)
 				if v == nil {
 					return "", false
 				}
@@ -103,8 +109,7 @@ func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
 			}
 			u = b.String()
 		} else {
-			v, _ := getPath(state, spec.URLPath)
-			s, ok := v.(string)
+			s, ok := m.at(spec.URLPath, spec.urlLoc).(string)
 			if !ok || s == "" {
 				return "", false
 			}
@@ -114,7 +119,7 @@ func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
 	}
 	v := spec.Input
 	if v == nil && spec.InputPath != nil {
-		v, _ = getPath(state, spec.InputPath)
+		v = m.at(spec.InputPath, spec.inputLoc)
 	}
 	if v == nil {
 		return "", false
@@ -122,30 +127,32 @@ func resolverInput(spec *resolverSpec, state map[string]any) (string, bool) {
 	return displayString(v), true
 }
 
-func extractsSet(spec *resolverSpec, state map[string]any) bool {
-	for _, ex := range spec.Extracts {
-		if v, _ := getPath(state, ex.Target.Segs); v == nil {
+// extractsSet reports whether every target of the spec's extracts holds a non-null value.
+func (m *Machine) extractsSet(spec *resolverSpec) bool {
+	for i := range spec.Extracts {
+		t := &spec.Extracts[i].Target
+		if v, _ := m.pathValue(t.sec, t.slot, t.Segs); v == nil {
 			return false
 		}
 	}
 	return true
 }
 
-func resolverCond(spec *resolverSpec, state map[string]any) bool {
+// resolverCond evaluates the spec's condition on the current row.
+func (m *Machine) resolverCond(spec *resolverSpec) bool {
 	if spec.Cond == nil {
 		return true
 	}
-	v, _ := getPath(state, spec.Cond.Path)
-	return compareOp(spec.Cond.Op, v, spec.Cond.Value)
+	return compareOp(spec.Cond.Op, m.at(spec.Cond.Path, spec.Cond.loc), spec.Cond.Value)
 }
 
 // resolve runs a resolver spec for the current row (OpResolve).
 func (m *Machine) resolve(spec *resolverSpec, keyVal any) {
-	if keyVal == nil || !resolverCond(spec, m.state) {
+	if keyVal == nil || !m.resolverCond(spec) {
 		return
 	}
 	if spec.Schedule != nil {
-		v, _ := getPath(m.state, spec.Schedule)
+		v := m.at(spec.Schedule, spec.schedLoc)
 		at, ok := asU64(v)
 		if !ok || isFloat(v) {
 			return
@@ -160,7 +167,7 @@ func (m *Machine) resolve(spec *resolverSpec, keyVal any) {
 
 // resolveNow asks the question of spec for the current row and applies a known answer in place.
 func (m *Machine) resolveNow(spec *resolverSpec) bool {
-	if spec.SetOnce && extractsSet(spec, m.state) {
+	if spec.SetOnce && m.extractsSet(spec) {
 		return true
 	}
 	// A row that asked and got no answer asks again once the stream moves to a new slot (or an
@@ -169,7 +176,7 @@ func (m *Machine) resolveNow(spec *resolverSpec) bool {
 	if at, ok := m.asked[wt]; ok && at == m.maxSlot<<8|m.answerGen&0xff {
 		return true
 	}
-	in, ok := resolverInput(spec, m.state)
+	in, ok := m.resolverInput(spec)
 	if !ok {
 		return false
 	}
@@ -199,7 +206,7 @@ func (m *Machine) applyExtracts(spec *resolverSpec, ans any) {
 			v = tv
 		}
 		if spec.SetOnce {
-			if cur, _ := getPath(m.state, ex.Target.Segs); cur != nil {
+			if cur, _ := m.pathValue(ex.Target.sec, ex.Target.slot, ex.Target.Segs); cur != nil {
 				continue
 			}
 		}
@@ -249,7 +256,7 @@ func (m *Machine) Deliver(kind ResolverKind, k string, answer []byte) ([]event.M
 		for _, t := range w.targets {
 			spec := t.spec
 			m.applyToRow(t.entity, t.key, e, "resolver:"+string(kind), false, func() {
-				if spec.SetOnce && extractsSet(spec, m.state) {
+				if spec.SetOnce && m.extractsSet(spec) {
 					return
 				}
 				m.applyExtracts(spec, v)

@@ -129,7 +129,7 @@ func (m *Machine) runScheduled(slot uint64) {
 		}
 		spec := cb.spec
 		m.applyToRow(cb.entity, cb.key, e, "resolver:"+string(spec.Kind), false, func() {
-			if !resolverCond(spec, m.state) {
+			if !m.resolverCond(spec) {
 				return
 			}
 			if !m.resolveNow(spec) {
