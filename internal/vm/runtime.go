@@ -596,13 +596,22 @@ func (m *Machine) record(obj map[string]any, k string) {
 	m.undo = append(m.undo, undoEntry{obj: obj, k: k, old: old, existed: existed})
 }
 
-// recordSlot notes the previous value of slot i of a section record.
+// recordSlot notes the previous value of slot i of a section record. Slot writes have their own,
+// smaller undo entries: they never touch the locations map entries do, so the two lists can be
+// undone one after the other.
 func (m *Machine) recordSlot(r *srec, i int32) {
 	if m.stateNew {
 		return
 	}
 	old, existed := r.at(i)
-	m.undo = append(m.undo, undoEntry{sr: r, slot: i, old: old, existed: existed})
+	m.sundo = append(m.sundo, slotUndo{sr: r, old: old, slot: i, existed: existed})
+}
+
+type slotUndo struct {
+	sr      *srec
+	old     any
+	slot    int32
+	existed bool
 }
 
 type undoEntry struct {
@@ -611,8 +620,7 @@ type undoEntry struct {
 	old     any
 	existed bool
 	set     *uniqueSet
-	sr      *srec
-	slot    int32
+	sr      *srec // an extra key of a section record
 }
 
 func (m *Machine) rollback() {
@@ -622,13 +630,7 @@ func (m *Machine) rollback() {
 		case u.set != nil:
 			delete(u.set.m, u.k)
 		case u.sr != nil:
-			if u.slot < 0 {
-				u.sr.removeExtra(u.k, u.old, u.existed)
-			} else if u.existed {
-				u.sr.put(u.slot, u.old)
-			} else {
-				u.sr.remove(u.slot)
-			}
+			u.sr.removeExtra(u.k, u.old, u.existed)
 		case u.existed:
 			u.obj[u.k] = u.old
 		default:
@@ -636,6 +638,14 @@ func (m *Machine) rollback() {
 		}
 	}
 	m.undo = m.undo[:0]
+	for i := len(m.sundo) - 1; i >= 0; i-- {
+		if u := &m.sundo[i]; u.existed {
+			u.sr.put(u.slot, u.old)
+		} else {
+			u.sr.remove(u.slot)
+		}
+	}
+	m.sundo = m.sundo[:0]
 	m.clearDirty()
 	m.secGen++
 }
@@ -651,7 +661,7 @@ func (m *Machine) putKey(obj any, i int32, k string, v any) {
 		if i < 0 {
 			old, existed := o.extraGet(k)
 			if !m.stateNew {
-				m.undo = append(m.undo, undoEntry{sr: o, slot: -1, k: k, old: old, existed: existed})
+				m.undo = append(m.undo, undoEntry{sr: o, k: k, old: old, existed: existed})
 			}
 			o.putExtra(k, v)
 			return

@@ -44,7 +44,7 @@ func TestSectionRecordActsAsItsMap(t *testing.T) {
 
 	// A key outside the shape (a write through the section held as a value elsewhere).
 	m.state = map[string]any{"copy": r}
-	m.undo = m.undo[:0]
+	m.undo, m.sundo = m.undo[:0], m.sundo[:0]
 	m.putKey(m.child(m.state, -1, "copy"), -1, "extra", uint64(9))
 	m.putKey(r, shape.index["zeta"], "zeta", uint64(4))
 	changed := map[string]any{"zeta": uint64(4), "alpha": "a", "mid": nil, "__hidden": true, "extra": uint64(9)}

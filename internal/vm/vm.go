@@ -209,6 +209,7 @@ type Machine struct {
 	secGen      uint64
 	order       []int32 // patch-building scratch
 	undo        []undoEntry
+	sundo       []slotUndo
 	pdaMiss     string
 	lookupMiss  string
 	indexedKeys []string
@@ -631,7 +632,7 @@ func (m *Machine) exec(h *Handler, ec *evCtx) (res execResult) {
 	m.regs = [numRegs]any{}
 	m.state, m.stateNew = nil, false
 	m.clearDirty()
-	m.undo = m.undo[:0]
+	m.undo, m.sundo = m.undo[:0], m.sundo[:0]
 	m.secGen++
 	m.written, m.evaluated = 0, false
 	m.pdaMiss, m.lookupMiss = "", ""

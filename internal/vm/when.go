@@ -104,7 +104,7 @@ func (m *Machine) applyToRow(entity int, k key, e *evCtx, handler string, nonNul
 	m.state, m.stateKey, m.stateNew = st, k, false
 	m.clearDirty()
 	m.secGen++
-	m.undo = m.undo[:0]
+	m.undo, m.sundo = m.undo[:0], m.sundo[:0]
 	m.written, m.evaluated = 0, false
 	defer func() {
 		if r := recover(); r != nil {
