@@ -11,7 +11,7 @@ import (
 
 // answer returns a resolver answer from the cache or the Resolvers.
 func (m *Machine) answer(kind ResolverKind, k string) (any, bool) {
-	ck := string(kind) + "\x00" + k
+	ck := answerKey{kind, k}
 	if v, ok := m.answers.Get(ck); ok {
 		m.stats.ResolverHits++
 		return v, true
@@ -35,6 +35,12 @@ func (m *Machine) answer(kind ResolverKind, k string) (any, bool) {
 	return nil, false
 }
 
+// answerKey is a resolver question: its kind and key.
+type answerKey struct {
+	kind ResolverKind
+	k    string
+}
+
 // waiting is a resolver question without an answer yet and the rows that want it.
 type waiting struct {
 	kind    ResolverKind
@@ -51,7 +57,7 @@ type waitTarget struct {
 const maxWaiting = 4096
 
 func (m *Machine) wait(kind ResolverKind, k string, wt waitTarget) {
-	ck := string(kind) + "\x00" + k
+	ck := answerKey{kind, k}
 	w, ok := m.waiting[ck]
 	if !ok {
 		if len(m.waitKeys) >= maxWaiting {
@@ -232,7 +238,7 @@ func (m *Machine) Deliver(kind ResolverKind, k string, answer []byte) ([]event.M
 	if err != nil {
 		return nil, fmt.Errorf("deliver %s %s: %w", kind, k, err)
 	}
-	ck := string(kind) + "\x00" + k
+	ck := answerKey{kind, k}
 	m.answers.Add(ck, v)
 	m.answerGen++
 	if kind == ResolveBlockTime {

@@ -177,9 +177,9 @@ type Machine struct {
 	recentTx *simplelru.LRU[solana.Signature, []int]
 	deferred map[deferKey][]*deferredOp
 	defOrder []deferKey
-	answers  *simplelru.LRU[string, any]
-	waiting  map[string]*waiting
-	waitKeys []string
+	answers  *simplelru.LRU[answerKey, any]
+	waiting  map[answerKey]*waiting
+	waitKeys []answerKey
 	sched    scheduler
 	hashes   slotHashes
 	hashMiss missMemo
@@ -247,14 +247,14 @@ func NewMachine(p *Program, cfg *Config) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{p: p, cfg: c, log: c.Logger, byID: map[solana.Pubkey]*ProgramInfo{}, deferred: map[deferKey][]*deferredOp{},
-		waiting: map[string]*waiting{}, asked: map[waitTarget]uint64{}, dirtyAt: make([]int32, len(p.emitPaths))}
+		waiting: map[answerKey]*waiting{}, asked: map[waitTarget]uint64{}, dirtyAt: make([]int32, len(p.emitPaths))}
 	for _, info := range p.Programs {
 		m.byID[info.ID] = info
 	}
 	if m.recentTx, err = simplelru.NewLRU[solana.Signature, []int](c.RecentTxCapacity, nil); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	if m.answers, err = simplelru.NewLRU[string, any](c.ResolverCacheCapacity, nil); err != nil {
+	if m.answers, err = simplelru.NewLRU[answerKey, any](c.ResolverCacheCapacity, nil); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	for _, e := range p.Entities {
