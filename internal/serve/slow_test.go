@@ -189,15 +189,22 @@ func TestMaxMessageSize(t *testing.T) {
 func TestLargeSnapshotWaitsForQueueSpace(t *testing.T) {
 	t.Parallel()
 	s, hs := newTestServer(t, &Config{
-		Store:         projection.Config{Entities: []string{"T"}},
+		Store:         projection.Config{Entities: []string{"T", "U"}},
 		MaxQueueBytes: 8 << 10,
 		GzipThreshold: -1,
 	})
+	// A probe on another view tells when the hub has delivered the large batch: batches are
+	// delivered in order, so once the probe sees the mutation applied after it, the snapshot below
+	// is all the new client can receive of the 300 entities.
+	probe := dial(t, hs)
+	probe.subscribe(map[string]any{"view": "U/list"})
 	var muts []event.Mutation
 	for i := range 300 {
 		muts = append(muts, mut("T", fmt.Sprint(i), fmt.Sprintf(`{"i":%d,"pad":%q}`, i, repeat("p", 500)), 1, uint64(i+1)))
 	}
 	apply(t, s, muts...)
+	apply(t, s, mut("U", "u", `{"n":1}`, 1, 301))
+	assert.Equal(t, "patch", probe.read().op())
 	c := dial(t, hs)
 	_, snap := c.subscribe(map[string]any{"view": "T/list"})
 	assert.Len(t, snap, 300)
