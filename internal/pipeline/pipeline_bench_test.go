@@ -6,12 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
 
 	"google.golang.org/protobuf/proto"
 
@@ -39,23 +40,9 @@ const benchSlots = 400
 // oreBenchStack loads and compiles the shared ORE stack and its IDLs, skipping when ../shared is absent.
 func oreBenchStack(tb testing.TB) (*vm.Program, []*idl.IDL) {
 	tb.Helper()
-	dir, err := os.Getwd()
+	data, err := os.ReadFile(fixturestest.Shared(tb, "hyperstack/OreStream.stack.json"))
 	if err != nil {
 		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "..", "shared", "fixtures", "hyperstack", "OreStream.stack.json"))
-	if err != nil {
-		tb.Skip("shared fixtures not found at ../shared/fixtures/hyperstack/OreStream.stack.json; skipping")
 	}
 	spec, err := stack.Parse(data)
 	if err != nil {

@@ -5,37 +5,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/hyperstack-go/hyperstack/internal/stack"
 )
 
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+var moduleRoot = fixturestest.ModuleRoot
 
-// sharedFixture returns the path of a shared fixture, skipping the test when it is absent.
-func sharedFixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(moduleRoot(t), "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixtures not found at ../shared/fixtures/%s; skipping", rel)
-	}
-	return p
-}
+var sharedFixture = fixturestest.Shared
 
 // repoFixture returns the path of a fixture inside the repository, skipping when it is absent.
 func repoFixture(t testing.TB, rel string) string {

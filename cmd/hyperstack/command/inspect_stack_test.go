@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -26,18 +28,7 @@ func runInspectStackCmd(t *testing.T, args ...string) (int, string, string) {
 
 // splStackFile is the repository's demo stack, found from the module root.
 func splStackFile(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "go.mod not found")
-		dir = parent
-	}
-	return filepath.Join(dir, "fixtures", "stacks", "spl-token.stack.json")
+	return fixturestest.RepoFile(t, "fixtures/stacks/spl-token.stack.json")
 }
 
 func TestInspectStackText(t *testing.T) {
