@@ -325,6 +325,43 @@ func TestScanLargeArchiveCrossesChunks(t *testing.T) {
 	require.Equal(t, 5000, count)
 }
 
+func TestScanBorrowedMatchesScanAcrossChunks(t *testing.T) {
+	a := archivetest.MustCreate(t, &archive.Options{NoSync: true})
+	w, err := a.NewWriter(archive.WriterConfig{})
+	require.NoError(t, err)
+	const n = 10_000 // more than one read chunk, so the borrowed buffer is reused
+	for i := range n {
+		_, err := w.Append(archivetest.Incoming(t, archivetest.AccountUpdate(uint64(i/100), uint64(i), byte(i), 8+i%300)))
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Flush())
+	for _, r := range [][2]uint64{{0, math.MaxUint64}, {10, 59}} {
+		var want, got []archive.Update
+		require.NoError(t, a.Scan(context.Background(), r[0], r[1], func(u archive.Update) error {
+			want = append(want, u)
+			return nil
+		}))
+		var borrowed [][]byte
+		require.NoError(t, a.ScanBorrowed(context.Background(), r[0], r[1], func(u archive.Update) error {
+			borrowed = append(borrowed, u.Raw)
+			u.Raw = bytes.Clone(u.Raw) // what a caller that keeps Raw does
+			got = append(got, u)
+			return nil
+		}))
+		require.Equal(t, want, got, "slots %d..%d", r[0], r[1])
+		// The borrowed slices did share memory: later chunks overwrote earlier ones.
+		var overwritten int
+		for i, b := range borrowed {
+			if !bytes.Equal(b, want[i].Raw) {
+				overwritten++
+			}
+		}
+		if r[0] == 0 {
+			require.NotZero(t, overwritten, "the scan reused its buffer")
+		}
+	}
+}
+
 func TestSanitizeEndpoint(t *testing.T) {
 	cases := []struct{ in, token, want string }{
 		{"https://user:pass@grpc.example.com:443/?x-token=abc", "", "https://grpc.example.com:443/"},

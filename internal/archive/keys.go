@@ -91,6 +91,15 @@ func appendUpdateValue(dst []byte, slot uint64, hasSlot bool, kind geyserpb.Upda
 }
 
 func decodeUpdateValue(seq uint64, v []byte) (Update, error) {
+	u, err := decodeUpdateHeader(seq, v)
+	if err == nil {
+		u.Raw = append([]byte(nil), v[updateHeaderLen:]...)
+	}
+	return u, err
+}
+
+// decodeUpdateHeader decodes everything but Raw.
+func decodeUpdateHeader(seq uint64, v []byte) (Update, error) {
 	if len(v) < updateHeaderLen {
 		return Update{}, fmt.Errorf("%w: update %d: value has %d bytes, shorter than its %d-byte header",
 			ErrCorrupt, seq, len(v), updateHeaderLen)
@@ -101,7 +110,6 @@ func decodeUpdateValue(seq uint64, v []byte) (Update, error) {
 		Kind:       geyserpb.UpdateKind(v[8]),
 		HasSlot:    v[9]&flagHasSlot != 0,
 		ReceivedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v[10:18]))).UTC(),
-		Raw:        append([]byte(nil), v[updateHeaderLen:]...),
 	}
 	return u, nil
 }

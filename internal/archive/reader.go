@@ -57,7 +57,7 @@ const scanChunk = 4096
 // ScanSeq calls fn for every update with fromSeq ≤ Seq ≤ toSeq, in sequence order. Returning a non-nil
 // error from fn stops the scan and returns that error. ctx is checked between updates.
 func (a *Archive) ScanSeq(ctx context.Context, fromSeq, toSeq uint64, fn func(Update) error) error {
-	return a.scan(ctx, fromSeq, toSeq, nil, fn)
+	return a.scan(ctx, fromSeq, toSeq, nil, false, fn)
 }
 
 // Scan calls fn, in sequence (archive) order, for every update whose slot is within [fromSlot, toSlot],
@@ -65,18 +65,29 @@ func (a *Archive) ScanSeq(ctx context.Context, fromSeq, toSeq uint64, fn func(Up
 // slot may interleave with other slots' updates in the stream; Scan still returns exactly the updates of
 // the range. Scan(ctx, 0, math.MaxUint64, fn) visits every update.
 func (a *Archive) Scan(ctx context.Context, fromSlot, toSlot uint64, fn func(Update) error) error {
+	return a.scanSlots(ctx, fromSlot, toSlot, false, fn)
+}
+
+// ScanBorrowed is Scan for callers that are done with each update when fn returns: u.Raw is only
+// valid until then (its memory is reused for later updates), which spares a copy per update on long
+// scans such as replay. A caller that keeps Raw must copy it.
+func (a *Archive) ScanBorrowed(ctx context.Context, fromSlot, toSlot uint64, fn func(Update) error) error {
+	return a.scanSlots(ctx, fromSlot, toSlot, true, fn)
+}
+
+func (a *Archive) scanSlots(ctx context.Context, fromSlot, toSlot uint64, borrow bool, fn func(Update) error) error {
 	if fromSlot > toSlot {
 		return nil
 	}
 	if fromSlot == 0 && toSlot == math.MaxUint64 {
-		return a.ScanSeq(ctx, 1, math.MaxUint64, fn)
+		return a.scan(ctx, 1, math.MaxUint64, nil, borrow, fn)
 	}
 	lo, hi, ok, err := a.seqRange(fromSlot, toSlot)
 	if err != nil || !ok {
 		return err
 	}
-	keep := func(u *Update) bool { return !u.HasSlot || (u.Slot >= fromSlot && u.Slot <= toSlot) }
-	return a.scan(ctx, lo, hi, keep, fn)
+	keep := func(u Update) bool { return !u.HasSlot || (u.Slot >= fromSlot && u.Slot <= toSlot) }
+	return a.scan(ctx, lo, hi, keep, borrow, fn)
 }
 
 // seqRange returns the smallest first-seq and largest last-seq over the slots in [fromSlot, toSlot].
@@ -97,13 +108,25 @@ func (a *Archive) seqRange(fromSlot, toSlot uint64) (lo, hi uint64, ok bool, err
 	return lo, hi, ok, err
 }
 
-func (a *Archive) scan(ctx context.Context, from, to uint64, keep func(*Update) bool, fn func(Update) error) error {
+// scan reads updates in chunks of scanChunk, each in its own read transaction, and calls fn outside
+// the transaction. With borrow, the Raw bytes of a chunk share one buffer reused by the next chunk.
+func (a *Archive) scan(ctx context.Context, from, to uint64, keep func(Update) bool, borrow bool, fn func(Update) error) error {
 	next := from
+	var (
+		batch []Update
+		arena []byte
+	)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var batch []Update
+		batch = batch[:0]
+		if borrow {
+			arena = arena[:0]
+			if arena == nil {
+				arena = make([]byte, 0, 1<<20)
+			}
+		}
 		done := false
 		err := a.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketUpdates).Cursor()
@@ -121,11 +144,19 @@ func (a *Archive) scan(ctx context.Context, from, to uint64, keep func(*Update) 
 					next = seq
 					return nil
 				}
-				u, err := decodeUpdateValue(seq, v)
+				u, err := decodeUpdateHeader(seq, v)
 				if err != nil {
 					return err
 				}
-				if keep == nil || keep(&u) {
+				if keep == nil || keep(u) {
+					raw := v[updateHeaderLen:]
+					if borrow {
+						start := len(arena)
+						arena = append(arena, raw...)
+						u.Raw = arena[start:len(arena):len(arena)]
+					} else {
+						u.Raw = append([]byte(nil), raw...)
+					}
 					batch = append(batch, u)
 				}
 				if seq == math.MaxUint64 {

@@ -17,7 +17,8 @@ type ArchiveOptions struct {
 	// Speed scales the recorded pace: 1 replays at the pace the updates were received, 10 ten times
 	// faster; 0 means as fast as possible.
 	Speed float64
-	// OnUpdate, when set, is called after each update is fed (progress, tees).
+	// OnUpdate, when set, is called after each update is fed (progress). u.Raw is only valid during
+	// the call.
 	OnUpdate func(u archive.Update)
 	// Sleep waits between paced updates; nil means a context-aware time.Sleep (tests replace it).
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -36,7 +37,8 @@ func RunArchive(ctx context.Context, a *archive.Archive, p *Pipeline, opts Archi
 	}
 	var first time.Time
 	var start time.Time
-	return a.Scan(ctx, opts.FromSlot, to, func(u archive.Update) error {
+	// Feed copies what it keeps, so the scan can lend each update's bytes.
+	return a.ScanBorrowed(ctx, opts.FromSlot, to, func(u archive.Update) error {
 		if opts.Speed > 0 && !u.ReceivedAt.IsZero() {
 			if first.IsZero() {
 				first, start = u.ReceivedAt, time.Now()

@@ -76,7 +76,7 @@ func StartLive(ctx context.Context, a *archive.Archive, cfg LiveConfig) (*Live, 
 			l.log.Info("computing the stack's digests over the updates already recorded", "updates", cp.Seq,
 				"stack_hash", ShortHash(hash))
 		}
-		err := a.ScanSeq(ctx, 1, math.MaxUint64, func(u archive.Update) error {
+		err := a.ScanBorrowed(ctx, 0, math.MaxUint64, func(u archive.Update) error {
 			if u.Seq > cp.Seq {
 				return errStop
 			}

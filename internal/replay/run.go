@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -243,7 +244,7 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 			readErr <- rctx.Err()
 			return
 		}
-		err := a.Scan(rctx, fromSlot, toSlot, func(u archive.Update) error {
+		err := a.ScanBorrowed(rctx, fromSlot, toSlot, func(u archive.Update) error {
 			if toSeq != 0 && u.Seq > toSeq {
 				return errStop
 			}
@@ -253,8 +254,13 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 				f.msg = new(geyserpb.SubscribeUpdate)
 			}
 			f.msg.Reset()
-			f.seq, f.slot, f.hasSlot, f.raw = u.Seq, u.Slot, u.HasSlot, u.Raw
+			f.seq, f.slot, f.hasSlot, f.raw = u.Seq, u.Slot, u.HasSlot, nil
+			// Unmarshal copies what it keeps; only an undecodable update keeps its borrowed bytes,
+			// for the pipeline to count and log.
 			f.ok = proto.Unmarshal(u.Raw, f.msg) == nil
+			if !f.ok {
+				f.raw = bytes.Clone(u.Raw)
+			}
 			if len(cur) == cap(cur) {
 				select {
 				case full <- cur:
