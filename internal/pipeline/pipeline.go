@@ -78,6 +78,7 @@ type Stats struct {
 type Pipeline struct {
 	cfg     Config
 	ex      *extract.Extractor
+	idls    *idl.Registry
 	machine *vm.Machine
 	msg     *geyserpb.SubscribeUpdate
 	events  []event.Event
@@ -120,6 +121,7 @@ func New(cfg Config) (*Pipeline, error) {
 	return &Pipeline{
 		cfg:     cfg,
 		ex:      extract.New(extract.Config{IDLs: reg, Logger: cfg.Logger}),
+		idls:    reg,
 		machine: m,
 		msg:     &geyserpb.SubscribeUpdate{},
 		log:     l,
@@ -145,16 +147,30 @@ func (p *Pipeline) Feed(seq uint64, raw []byte) error {
 // FeedMessage runs one decoded SubscribeUpdate. The events extracted alias u: u must not change until
 // FeedMessage returns.
 func (p *Pipeline) FeedMessage(seq uint64, u *geyserpb.SubscribeUpdate) error {
+	evs, err := p.ex.Update(u, seq, p.events[:0])
+	p.events = evs
+	return p.FeedExtracted(seq, u, evs, err)
+}
+
+// Extractor returns a new extractor with the pipeline's IDLs, for a caller that extracts events on
+// another goroutine than the pipeline's (a reader stage) and hands them to FeedExtracted. Extraction
+// depends on nothing but the update and the IDLs, so the result is the one FeedMessage computes.
+func (p *Pipeline) Extractor() *extract.Extractor {
+	return extract.New(extract.Config{IDLs: p.idls, Logger: p.cfg.Logger})
+}
+
+// FeedExtracted is FeedMessage for an update whose events were extracted already (by an Extractor
+// from this pipeline): evs and xerr are what Extractor.Update returned for u and seq. The events alias
+// u; neither may change until FeedExtracted returns.
+func (p *Pipeline) FeedExtracted(seq uint64, u *geyserpb.SubscribeUpdate, evs []event.Event, xerr error) error {
 	p.stats.Updates++
 	slot, _ := geyserpb.SlotOf(u)
 	if slot > p.stats.LastSlot {
 		p.stats.LastSlot = slot
 	}
-	evs, err := p.ex.Update(u, seq, p.events[:0])
-	p.events = evs
-	if err != nil {
+	if xerr != nil {
 		p.stats.BadUpdates++
-		p.log.Warn("skipping update that could not be extracted", "seq", seq, "slot", slot, "err", err)
+		p.log.Warn("skipping update that could not be extracted", "seq", seq, "slot", slot, "err", xerr)
 		return nil
 	}
 	p.stats.Events += uint64(len(evs))

@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/hyperstack-go/hyperstack/internal/event"
+	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 	"github.com/hyperstack-go/hyperstack/internal/sim"
 	"github.com/hyperstack-go/hyperstack/internal/stack"
 	"github.com/hyperstack-go/hyperstack/internal/vm"
@@ -63,6 +66,52 @@ func TestDeterministic(t *testing.T) {
 	a, _ := runDemo(t, 15)
 	b, _ := runDemo(t, 15)
 	require.Equal(t, a, b)
+}
+
+func TestFeedExtractedOnAnotherGoroutineMatchesFeedMessage(t *testing.T) {
+	want, _ := runDemo(t, 15)
+
+	var out bytes.Buffer
+	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{SinkFunc(func(b Batch) error {
+		for _, m := range b.Mutations {
+			line, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&out, "%d %s\n", b.Seq, line)
+		}
+		return nil
+	})}})
+	require.NoError(t, err)
+	s, err := sim.New("spl-token", 7, sim.Options{Slots: 15})
+	require.NoError(t, err)
+	type extracted struct {
+		seq  uint64
+		msg  *geyserpb.SubscribeUpdate
+		evs  []event.Event
+		xerr error
+	}
+	ch := make(chan extracted, 64)
+	ex := p.Extractor()
+	go func() {
+		defer close(ch)
+		var seq uint64
+		_ = s.Run(context.Background(), sim.RunOptions{}, func(_ *geyserpb.SubscribeUpdate, raw []byte) error {
+			seq++
+			msg := new(geyserpb.SubscribeUpdate) // the simulator reuses its message; extract from a copy
+			if err := proto.Unmarshal(raw, msg); err != nil {
+				return err
+			}
+			evs, xerr := ex.Update(msg, seq, nil)
+			ch <- extracted{seq, msg, evs, xerr}
+			return nil
+		})
+	}()
+	for e := range ch {
+		require.NoError(t, p.FeedExtracted(e.seq, e.msg, e.evs, e.xerr))
+	}
+	require.NotEmpty(t, want)
+	require.Equal(t, string(want), out.String())
 }
 
 func TestSinkErrorStops(t *testing.T) {

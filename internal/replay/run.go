@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/archive"
+	"github.com/hyperstack-go/hyperstack/internal/event"
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 	"github.com/hyperstack-go/hyperstack/internal/pipeline"
 	"github.com/hyperstack-go/hyperstack/internal/stack"
@@ -209,11 +210,14 @@ type fed struct {
 	raw       []byte
 	msg       *geyserpb.SubscribeUpdate
 	ok        bool // msg holds the decoded update
+	evs       []event.Event
+	xerr      error // extraction failed
 }
 
 // feedArchive feeds the updates of the slot range (up to toSeq, 0 = no bound) to p in archive order.
-// Reading the archive and decoding the protobuf run on a second goroutine, ahead of the pipeline,
-// which runs on the caller's; the order, and so the output, is the same as feeding one by one.
+// Reading the archive, decoding the protobuf and extracting the events run on a second goroutine,
+// ahead of the pipeline's VM, which runs on the caller's; the order, and so the output, is the same as
+// feeding one by one.
 // after is called on the caller's goroutine after each update is fed.
 func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSeq uint64, p *pipeline.Pipeline,
 	after func(seq, slot uint64, hasSlot bool)) error {
@@ -228,6 +232,7 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 		free <- make([]fed, 0, readBatch)
 	}
 	readErr := make(chan error, 1)
+	ex := p.Extractor()
 	go func() {
 		defer close(full)
 		var cur []fed
@@ -260,6 +265,9 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 			f.ok = proto.Unmarshal(u.Raw, f.msg) == nil
 			if !f.ok {
 				f.raw = bytes.Clone(u.Raw)
+			} else {
+				// Extraction runs here, beside the read, so the pipeline's goroutine only runs the VM.
+				f.evs, f.xerr = ex.Update(f.msg, u.Seq, f.evs[:0])
 			}
 			if len(cur) == cap(cur) {
 				select {
@@ -291,7 +299,7 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 			for i := range batch {
 				f := &batch[i]
 				if f.ok {
-					err = p.FeedMessage(f.seq, f.msg)
+					err = p.FeedExtracted(f.seq, f.msg, f.evs, f.xerr)
 				} else {
 					err = p.Feed(f.seq, f.raw) // counts and logs the undecodable update
 				}
