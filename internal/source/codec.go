@@ -35,7 +35,15 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	switch f := v.(type) {
 	case *rawFrame:
-		// Materialize copies into a fresh slice: the buffers are recycled once Unmarshal returns.
+		// A message in one unpooled buffer (grpc allocates small messages that way) is already a
+		// fresh slice nobody reuses: keep it. Pooled buffers are recycled once Unmarshal returns, so
+		// anything else is copied out.
+		if len(data) == 1 {
+			if sb, ok := data[0].(mem.SliceBuffer); ok {
+				f.b = sb
+				return nil
+			}
+		}
 		f.b = data.Materialize()
 		return nil
 	case proto.Message:

@@ -207,6 +207,13 @@ func (y *Yellowstone) resumeSlot(st *runState) (uint64, bool) {
 	return 0, false
 }
 
+// HTTP/2 flow-control windows and the transport read buffer of the client connection.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 8 << 20
+	readBuffer   = 256 << 10
+)
+
 func (y *Yellowstone) dialOptions() []grpc.DialOption {
 	var opts []grpc.DialOption
 	if y.target.TLS {
@@ -227,6 +234,12 @@ func (y *Yellowstone) dialOptions() []grpc.DialOption {
 	opts = append(opts,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(y.cfg.MaxRecvBytes)),
 		grpc.WithUserAgent("hyperstack"),
+		// A Geyser stream is one long, fast, one-way flow: fixed large HTTP/2 windows keep the
+		// server sending instead of waiting for window updates (the default starts at 64 KiB and
+		// grows by estimation), and a larger read buffer takes in several frames per system call.
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
+		grpc.WithReadBufferSize(readBuffer),
 	)
 	return append(opts, y.cfg.DialOptions...)
 }

@@ -54,3 +54,31 @@ func mustMsg(t *testing.T, u *source.Update) *geyserpb.SubscribeUpdate {
 	require.NoError(t, err)
 	return m
 }
+
+// The handler owns Raw: frames kept by the handler stay intact while later frames, small and large
+// (grpc pools the buffers of large messages), arrive after them.
+func TestKeptRawFramesStayIntact(t *testing.T) {
+	ts := geysertest.Start(t, geysertest.Options{PingInterval: -1})
+	y := newSource(t, ts, func(c *source.Config) { c.Commitment = "processed" })
+	c := newCollector()
+	running(t, y, c)
+	ctx := testCtx(t)
+	require.NoError(t, ts.WaitApplied(ctx, 1))
+
+	owner := geysertest.Key(1000)
+	var want [][]byte
+	for i := range 300 {
+		size := []int{5, 900, 1100, 4000, 70_000}[i%5]
+		data := bytes.Repeat([]byte{byte(i)}, size)
+		acc := geysertest.Account(uint64(1+i/10), geysertest.Key(i), owner, uint64(i), data, uint64(i))
+		raw, err := proto.Marshal(acc)
+		require.NoError(t, err)
+		want = append(want, append(protoFilters(source.FilterAccountOwners), raw...))
+		ts.FeedRaw(raw)
+	}
+	c.waitUntil(t, ctx, "every update", func() bool { return len(c.data()) >= len(want) })
+	got := c.data()
+	for i := range want {
+		require.True(t, bytes.Equal(want[i], got[i].Raw), "frame %d (%d bytes) changed after delivery", i, len(want[i]))
+	}
+}
