@@ -46,7 +46,12 @@ type tokenHolding struct {
 // the previous one's post balance).
 func (h *tokenHolding) strings(amount uint64) (string, string) {
 	if h.amountStr == "" || h.strAmount != amount {
-		h.strAmount, h.amountStr, h.uiStr = amount, strconv.FormatUint(amount, 10), uiAmountString(amount, h.dec)
+		// Both forms share one allocation: the decimal digits followed by the UI form.
+		var b [64]byte
+		d := strconv.AppendUint(b[:0], amount, 10)
+		n := len(d)
+		both := string(appendUIAmount(d, amount, h.dec))
+		h.strAmount, h.amountStr, h.uiStr = amount, both[:n], both[n:]
 	}
 	return h.amountStr, h.uiStr
 }

@@ -378,6 +378,26 @@ func execLogs(n *ixNode, depth int, remaining uint64, logs []string) ([]string, 
 	return append(logs, p.success), used, true
 }
 
+// logLines is the number of log lines execLogs renders for n when it succeeds (an upper bound when
+// it fails).
+func logLines(n *ixNode) int {
+	if n.prog.builtin {
+		return 2
+	}
+	k := 3 // invoke, consumed, success
+	if n.ret != nil {
+		k++
+	}
+	for _, st := range n.steps {
+		if st.child == nil {
+			k++
+		} else {
+			k += logLines(st.child)
+		}
+	}
+	return k
+}
+
 // instructionError is the bincode form of TransactionError::InstructionError(index, Custom(code)).
 func instructionError(index int, code uint32) []byte {
 	b := make([]byte, 13)
@@ -438,7 +458,11 @@ func (s *Sim) commit(t *txn) {
 		innerArr = make([]geyserpb.InnerInstruction, 0, inner)
 		heights = make([]uint32, 0, inner)
 	}
-	logs := make([]string, 0, 4+6*nodes)
+	nlogs := 0
+	for _, n := range t.ixs {
+		nlogs += logLines(n)
+	}
+	logs := make([]string, 0, nlogs)
 	remaining := budget
 	var total uint64
 	var inner []*geyserpb.InnerInstructions
@@ -622,18 +646,17 @@ func uiAmount(amount uint64, dec uint32) float64 {
 	return float64(amount) / float64(pow10[dec])
 }
 
-// uiAmountString formats amount with dec decimals the way the RPC does: no trailing zeros, no
-// trailing point.
-func uiAmountString(amount uint64, dec uint32) string {
+// appendUIAmount appends amount with dec decimals the way the RPC formats it (no trailing zeros, no
+// trailing point) to s.
+func appendUIAmount(s []byte, amount uint64, dec uint32) []byte {
 	if dec == 0 {
-		return strconv.FormatUint(amount, 10)
+		return strconv.AppendUint(s, amount, 10)
 	}
 	whole, frac := amount/pow10[dec], amount%pow10[dec]
-	var b [48]byte
 	var d [24]byte
-	s := strconv.AppendUint(b[:0], whole, 10)
+	s = strconv.AppendUint(s, whole, 10)
 	if frac == 0 {
-		return string(s)
+		return s
 	}
 	s = append(s, '.')
 	digits := strconv.AppendUint(d[:0], frac, 10)
@@ -643,6 +666,5 @@ func uiAmountString(amount uint64, dec uint32) string {
 	for len(digits) > 0 && digits[len(digits)-1] == '0' {
 		digits = digits[:len(digits)-1]
 	}
-	s = append(s, digits...)
-	return string(s)
+	return append(s, digits...)
 }
