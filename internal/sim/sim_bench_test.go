@@ -180,3 +180,19 @@ func reportRates(b *testing.B, cpu time.Duration) {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "cpu-updates/s")
 	}
 }
+
+// BenchmarkOnCurve measures the curve test that deriving an associated token account runs for each
+// candidate bump (solana.IsOnCurve decompresses the point instead).
+func BenchmarkOnCurve(b *testing.B) {
+	g := newGen(1, 1)
+	keys := make([][32]byte, 1024)
+	for i := range keys {
+		g.fill(keys[i][:])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		onCurve(&keys[i%len(keys)])
+		i++
+	}
+}

@@ -220,17 +220,24 @@ func (c *tokenCodec) writeTokenAccount(a *account) {
 
 // newTokenAccount makes the (not yet created) associated token account of owner for m.
 func (c *tokenCodec) newTokenAccount(owner *account, m *mint) *account {
-	key, _, err := solana.FindProgramAddress([][]byte{owner.key[:], tokenProgramID[:], m.acct.key[:]}, ataProgramID)
+	key, err := ataAddress(owner.key, m.acct.key)
 	if err != nil {
 		c.fail(err)
 	}
-	return &account{
-		key:       key,
-		owner:     systemProgramID,
-		rentEpoch: rentExemptEpoch,
-		token: &tokenHolding{mint: m.acct, mintB: m.acct.base58(), owner: owner.base58(), ownerKey: owner.key,
+	// The account and its holding are one allocation.
+	ta := &tokenAccount{
+		account: account{key: key, owner: systemProgramID, rentEpoch: rentExemptEpoch},
+		holding: tokenHolding{mint: m.acct, mintB: m.acct.base58(), owner: owner.base58(), ownerKey: owner.key,
 			dec: m.decimals},
 	}
+	ta.account.token = &ta.holding
+	return &ta.account
+}
+
+// tokenAccount is a token account's state and holding, allocated together.
+type tokenAccount struct {
+	account account
+	holding tokenHolding
 }
 
 // systemCreate is the System program's CreateAccount instruction data.
