@@ -127,7 +127,7 @@ run ws-latency "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode latency -client
 run ws-idle "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode idle -clients 1000 || exit; done"
 run serve "$NPROC" "$GT -bench '^Benchmark(Fanout|Apply|Snapshot|ParseORE)\$' $TIME $COUNT ./internal/serve ./internal/projection ./internal/stack"
 # Issue 7: replay and inspect.
-run replay "$NPROC" "HYPERSTACK_BENCH_INSPECT_UPDATES=$INSPECT_UPDATES $GT -bench '^Benchmark(ReplayORE|ScanORE|ReplayOREWriteGolden|VerifyORE|InspectEntity)\$' $REPLAY_TIME $COUNT -timeout 30m ./internal/replay"
+run replay "$NPROC" "HYPERSTACK_BENCH_INSPECT_UPDATES=$INSPECT_UPDATES $GT -bench '^Benchmark(ReplayORE|ReplayOREDefaultGC|ScanORE|ReplayOREWriteGolden|VerifyORE|InspectEntity)\$' $REPLAY_TIME $COUNT -timeout 30m ./internal/replay"
 
 {
 	echo "end_date=$(date -u '+%Y-%m-%d %H:%M:%S')"

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
@@ -108,12 +109,33 @@ func report(b *testing.B, updates uint64, cpu time.Duration) {
 	b.ReportMetric(float64(updates)/cpu.Seconds(), "cpu-updates/s")
 }
 
+// batchGC runs the rest of the benchmark with the collector setting the replay command uses
+// (BatchGCPercent, as with GOGC unset), and restores the previous setting when it ends.
+func batchGC(b *testing.B) {
+	old := debug.SetGCPercent(BatchGCPercent)
+	b.Cleanup(func() { debug.SetGCPercent(old) })
+}
+
 // benchUpdates is the archive size of the replay benchmarks: 2,000 ORE slots.
 const benchUpdates = 2000 * oreUpdatesPerSlot
 
-// BenchmarkReplayORE replays an ORE simulator archive end to end: archive read, protobuf, extract,
-// IDL decoding, VM and the canonical JSON lines (discarded).
+// BenchmarkReplayORE replays an ORE simulator archive end to end, as `hyperstack replay` runs it
+// (collector at BatchGCPercent): archive read, protobuf, extract, IDL decoding, VM and the canonical
+// JSON lines (discarded).
 func BenchmarkReplayORE(b *testing.B) {
+	batchGC(b)
+	replayORE(b)
+}
+
+// BenchmarkReplayOREDefaultGC is BenchmarkReplayORE with the collector at Go's default (GOGC=100),
+// as a library user embedding Run would get it.
+func BenchmarkReplayOREDefaultGC(b *testing.B) {
+	old := debug.SetGCPercent(100)
+	b.Cleanup(func() { debug.SetGCPercent(old) })
+	replayORE(b)
+}
+
+func replayORE(b *testing.B) {
 	path, spec, prog := benchOreArchive(b, benchUpdates, false)
 	a := openBench(b, path, true)
 	var updates uint64
@@ -132,6 +154,7 @@ func BenchmarkReplayORE(b *testing.B) {
 // BenchmarkScanORE is the floor under BenchmarkReplayORE: reading the same archive and unmarshalling
 // every update, without extract or VM.
 func BenchmarkScanORE(b *testing.B) {
+	batchGC(b)
 	path, _, _ := benchOreArchive(b, benchUpdates, false)
 	a := openBench(b, path, true)
 	var updates uint64
@@ -155,6 +178,7 @@ func BenchmarkScanORE(b *testing.B) {
 // BenchmarkReplayOREWriteGolden is BenchmarkReplayORE storing the golden (digest chain, records,
 // entity index) instead of writing lines.
 func BenchmarkReplayOREWriteGolden(b *testing.B) {
+	batchGC(b)
 	path, spec, prog := benchOreArchive(b, benchUpdates, false)
 	a := openBench(b, path, false)
 	var updates uint64
@@ -172,6 +196,7 @@ func BenchmarkReplayOREWriteGolden(b *testing.B) {
 
 // BenchmarkVerifyORE replays and compares with the stored golden.
 func BenchmarkVerifyORE(b *testing.B) {
+	batchGC(b)
 	path, spec, prog := benchOreArchive(b, benchUpdates, true)
 	a := openBench(b, path, true)
 	var updates uint64

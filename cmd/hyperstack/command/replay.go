@@ -257,14 +257,13 @@ func updatesInRange(ctx context.Context, a *archive.Archive, fromSlot, toSlot ui
 	return n, err
 }
 
-// replayGC makes the collector run less often during a replay, unless GOGC is set: a replay
-// allocates quickly (decoded accounts, patches) over a small live heap, and collecting at four
-// times the live heap instead of twice saves about a quarter of the CPU time. It returns the undo.
+// replayGC makes the collector run less often during a replay (replay.BatchGCPercent), unless GOGC
+// is set. It returns the undo.
 func replayGC(f *Factory) func() {
 	if f.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(400)
+	old := debug.SetGCPercent(replay.BatchGCPercent)
 	return func() { debug.SetGCPercent(old) }
 }
 
