@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -42,6 +43,9 @@ type Config struct {
 	Endpoint string
 	// XToken is sent as the x-token metadata header when not empty.
 	XToken string
+	// RootCAs verifies an https:// endpoint's certificate instead of the system roots (a private CA
+	// or a self-signed endpoint); nil means the system roots.
+	RootCAs *x509.CertPool
 	// Filters selects what to subscribe to.
 	Filters Filters
 	// Commitment is "processed", "confirmed" or "finalized"; empty means "confirmed".

@@ -219,6 +219,7 @@ func (y *Yellowstone) dialOptions() []grpc.DialOption {
 	if y.target.TLS {
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
 			ServerName: y.target.ServerName,
+			RootCAs:    y.cfg.RootCAs,
 			MinVersion: tls.VersionTLS12,
 		})))
 	} else {

@@ -22,6 +22,7 @@ import (
 type recordOptions struct {
 	Endpoint      string
 	XToken        string
+	CACert        string
 	Owners        []string
 	Accounts      []string
 	TxAccounts    []string
@@ -85,6 +86,7 @@ offset where it stopped.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Endpoint, "endpoint", "", "Yellowstone gRPC endpoint, http://host:port or https://host[:port]")
 	fl.StringVar(&opts.XToken, "x-token", "", "access token sent as the x-token header")
+	fl.StringVar(&opts.CACert, "ca-cert", "", caCertUsage)
 	fl.StringSliceVar(&opts.Owners, "owner", nil, "record accounts owned by this program id (repeatable)")
 	fl.StringSliceVar(&opts.Accounts, "account", nil, "record this account (repeatable)")
 	fl.StringSliceVar(&opts.TxAccounts, "tx-account", nil, "record non-vote, successful transactions touching this account (repeatable)")
@@ -187,10 +189,15 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 		return flagErrorf("--endpoint URL is required (or --import CAPTURE)")
 	}
 
+	roots, err := loadCACert(opts.CACert)
+	if err != nil {
+		return err
+	}
 	rec := &record.Recorder{Logger: logger, Writer: wcfg}
 	src, err := source.New(source.Config{
 		Endpoint:   opts.Endpoint,
 		XToken:     opts.XToken,
+		RootCAs:    roots,
 		Commitment: opts.Commitment,
 		Gzip:       opts.Gzip,
 		Filters: source.Filters{

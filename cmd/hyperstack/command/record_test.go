@@ -217,6 +217,46 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	require.EqualValues(t, 40, inspectJSON(t, out)["messages"])
 }
 
+func TestRecordCommandOverTLSWithCACert(t *testing.T) {
+	srvTLS, _, certPEM := geysertest.SelfSigned(t)
+	ts := geysertest.Start(t, geysertest.Options{TLS: srvTLS, PingInterval: -1})
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "endpoint.pem")
+	require.NoError(t, os.WriteFile(ca, certPEM, 0o600))
+	out := filepath.Join(dir, "tls.archive")
+
+	f, _, errOut := recordFactory(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- Run(ctx, f, []string{"record", "--endpoint", ts.Endpoint, "--ca-cert", ca, "--slots",
+			"--commitment", "processed", "--batch-interval", "5ms", "--out", out})
+	}()
+	require.NoError(t, ts.WaitApplied(context.Background(), 1))
+	ts.Feed(geysertest.Slot(3, geyserpb.SlotStatus_SLOT_PROCESSED), geysertest.Slot(4, geyserpb.SlotStatus_SLOT_PROCESSED))
+	for !strings.Contains(errOut.String()+" ", "durable #2 ") {
+		select {
+		case c := <-code:
+			t.Fatalf("record exited with %d: %s", c, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	require.Equal(t, ExitOK, <-code, errOut.String())
+	require.EqualValues(t, 2, inspectJSON(t, out)["messages"])
+
+	// A file without a certificate is a usage error that creates nothing.
+	bad := filepath.Join(dir, "empty.pem")
+	require.NoError(t, os.WriteFile(bad, []byte("not a certificate\n"), 0o600))
+	f, _, errOut = recordFactory(false)
+	require.Equal(t, ExitUsage, Run(context.Background(), f, []string{"record", "--endpoint", ts.Endpoint, "--ca-cert", bad,
+		"--slots", "--out", filepath.Join(dir, "never.archive")}))
+	require.Contains(t, errOut.String(), "no PEM certificate")
+	_, err := os.Stat(filepath.Join(dir, "never.archive"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
 func TestInspectArchiveLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "busy.archive")
 	a, err := archive.Create(path, archive.Meta{}, nil)

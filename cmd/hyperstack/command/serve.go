@@ -30,6 +30,7 @@ type serveOptions struct {
 	Source       string
 	Stack        string
 	XToken       string
+	CACert       string
 	Speed        string
 	Record       string
 	Listen       string
@@ -83,6 +84,7 @@ Sources (--source):
 	fl.StringVar(&opts.Source, "source", demoSource, "where updates come from: sim:spl-token, sim:ore, archive:PATH or http(s)://host:port")
 	fl.StringVar(&opts.Stack, "stack", "", "stack spec (*.stack.json); default: the built-in SPL Token demo stack")
 	fl.StringVar(&opts.XToken, "x-token", "", "token for a Yellowstone endpoint")
+	fl.StringVar(&opts.CACert, "ca-cert", "", caCertUsage)
 	fl.StringVar(&opts.Commitment, "commitment", "confirmed", "commitment for a Yellowstone endpoint: processed, confirmed or finalized")
 	fl.StringVar(&opts.Speed, "speed", "1", "pace of an archive source relative to the recording (e.g. 1, 10) or max")
 	fl.StringVar(&opts.Record, "record", "", "also record the live stream into this archive (same format and guarantees as record)")
@@ -318,7 +320,11 @@ func serveLive(ctx context.Context, f *Factory, srv *serve.Server, p *pipeline.P
 		filters.TransactionAccounts = append(filters.TransactionAccounts, pi.ID.String())
 	}
 	h := &pipeline.LiveHandler{Pipeline: p}
-	cfg := source.Config{Endpoint: opts.Source, XToken: opts.XToken, Filters: filters, Commitment: opts.Commitment, Logger: logger}
+	roots, err := loadCACert(opts.CACert)
+	if err != nil {
+		return err
+	}
+	cfg := source.Config{Endpoint: opts.Source, XToken: opts.XToken, RootCAs: roots, Filters: filters, Commitment: opts.Commitment, Logger: logger}
 	st.State, st.CaughtUp = "connected", true
 	srv.ReportSource(*st)
 	if opts.Record == "" {

@@ -5,6 +5,7 @@ package geysertest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
@@ -35,6 +36,9 @@ type Options struct {
 	// Lossy turns backpressure off: slow streams are closed as lagged, as on a real server. By
 	// default Feed waits for slow streams so no update is lost.
 	Lossy bool
+	// TLS, when set, serves over TLS with this configuration (its certificate must name 127.0.0.1);
+	// Endpoint is then https://.
+	TLS *tls.Config
 	// Logger for the server; nil is silent.
 	Logger *log.Logger
 }
@@ -52,7 +56,7 @@ type Request struct {
 // Server is a running test server.
 type Server struct {
 	*geyserserver.Server
-	// Addr is host:port; Endpoint is "http://" + Addr.
+	// Addr is host:port; Endpoint is "http://" + Addr ("https://" with Options.TLS).
 	Addr     string
 	Endpoint string
 
@@ -85,6 +89,12 @@ func Start(t testing.TB, opts Options) *Server {
 		dropAfter: -1,
 	}
 	ts.Endpoint = "http://" + ts.Addr
+	if opts.TLS != nil {
+		cfg := opts.TLS.Clone()
+		cfg.NextProtos = []string{"h2"} // gRPC clients require HTTP/2 by ALPN
+		lis = tls.NewListener(lis, cfg)
+		ts.Endpoint = "https://" + ts.Addr
+	}
 	ts.Server = geyserserver.New(geyserserver.Config{
 		XToken:       opts.XToken,
 		PingInterval: opts.PingInterval,
