@@ -10,9 +10,9 @@ import (
 
 func TestOnCurveMatchesDecompression(t *testing.T) {
 	t.Parallel()
-	n := 100_000
+	n := 20_000
 	if testing.Short() {
-		n = 10_000
+		n = 2_000
 	}
 	g := newGen(11, 3)
 	check := func(b [32]byte) {
@@ -69,9 +69,9 @@ func TestLegendreMatchesJacobi(t *testing.T) {
 	t.Parallel()
 	pb := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
 	r := rand.New(rand.NewPCG(5, 6))
-	n := 20_000
+	n := 5_000
 	if testing.Short() {
-		n = 2_000
+		n = 500
 	}
 	for i := range n {
 		var a [4]uint64

@@ -67,4 +67,11 @@ func newAmountIx(c *tokenCodec, name string, args func(amount uint64) map[string
 	return &amountIx{tmpl: tmpl, off: off}, nil
 }
 
-func (a *amountIx) data(amount uint64) []byte { return patchU64(a.tmpl, a.off, amount) }
+// data returns the instruction data for amount, carved from sl (instruction data leaves with the
+// transaction update).
+func (a *amountIx) data(sl *slabs, amount uint64) []byte {
+	out := sl.bytes.take(len(a.tmpl))
+	copy(out, a.tmpl)
+	binary.LittleEndian.PutUint64(out[a.off:], amount)
+	return out
+}

@@ -131,6 +131,7 @@ type Sim struct {
 	err    error
 	stats  Stats
 	txPool *txn
+	slab   slabs
 }
 
 // New builds the generator of a scenario ("spl-token" or "ore") for a seed.
@@ -154,6 +155,7 @@ func New(scenarioName string, seed uint64, opts Options) (*Sim, error) {
 		nextSlot:     opts.StartSlot,
 		parent:       opts.StartSlot - 1,
 		writeVersion: firstWriteVersion,
+		slab:         newSlabs(),
 	}
 	if s.log == nil {
 		s.log = log.New(io.Discard)
@@ -332,7 +334,8 @@ type accountMsg struct {
 }
 
 func (s *Sim) emitSlot(r slotRef, st geyserpb.SlotStatus) {
-	m := &slotMsg{parent: r.parent}
+	m := s.slab.slots.one()
+	m.parent = r.parent
 	m.s.Slot, m.s.Parent, m.s.Status = r.slot, &m.parent, st
 	m.w.Slot = &m.s
 	m.u.UpdateOneof = &m.w
@@ -354,17 +357,10 @@ func (s *Sim) ownerBytes(p solana.Pubkey) []byte {
 // transaction).
 func (s *Sim) emitAccount(a *account, sig []byte) {
 	s.writeVersion++
-	m := &accountMsg{}
-	m.i = geyserpb.SubscribeUpdateAccountInfo{
-		Pubkey:       a.key[:],
-		Lamports:     a.lamports,
-		Owner:        s.ownerBytes(a.owner),
-		Executable:   a.executable,
-		RentEpoch:    a.rentEpoch,
-		Data:         a.data,
-		WriteVersion: s.writeVersion,
-		TxnSignature: sig,
-	}
+	m := s.slab.accounts.one()
+	i := &m.i
+	i.Pubkey, i.Lamports, i.Owner, i.Executable = a.key[:], a.lamports, s.ownerBytes(a.owner), a.executable
+	i.RentEpoch, i.Data, i.WriteVersion, i.TxnSignature = a.rentEpoch, a.data, s.writeVersion, sig
 	m.a.Slot, m.a.Account = s.slot, &m.i
 	m.w.Account = &m.a
 	m.u.UpdateOneof = &m.w

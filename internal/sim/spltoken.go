@@ -24,7 +24,6 @@ type splToken struct {
 	atas       map[ataKey]*account
 	lutFill    int
 	exchange   *account
-	walletIdx  map[*account]int
 	bootstrapd bool
 }
 
@@ -44,7 +43,6 @@ func newSPLToken(s *Sim, opts Options) (scenario, error) {
 		txPerSlot:  opts.TxPerSlot,
 		maxWallets: opts.Population,
 		atas:       map[ataKey]*account{},
-		walletIdx:  map[*account]int{},
 	}
 	if st.txPerSlot == 0 {
 		st.txPerSlot = splDefaultTxPerSlot
@@ -63,7 +61,6 @@ func (st *splToken) newWallet() *account {
 	n := len(st.wallets)
 	sol := 1 + 20_000/uint64(n+1)
 	a := st.s.g.newWallet(sol*lamportsPerSOL + st.s.g.uint64n(lamportsPerSOL))
-	st.walletIdx[a] = n
 	st.wallets = append(st.wallets, a)
 	return a
 }

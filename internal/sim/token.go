@@ -130,7 +130,7 @@ func (c *tokenCodec) amountData(name string, amount uint64, decimals uint32) []b
 		}
 	}
 	if a != nil {
-		return a.data(amount)
+		return a.data(&c.s.slab, amount)
 	}
 	return c.ixData(name, c.amountArgs(amount, decimals, name == "transfer_checked"))
 }

@@ -133,7 +133,7 @@ func (t *txn) use(rf ref) {
 // computeBudget adds SetComputeUnitLimit and SetComputeUnitPrice, as most mainnet transactions do.
 func (t *txn) computeBudget(limit uint32, microLamports uint64) {
 	cb := t.b.progs.computeBudget
-	d := make([]byte, 14)
+	d := t.b.slab.bytes.take(14)
 	d[0] = 2
 	binary.LittleEndian.PutUint32(d[1:], limit)
 	d[5] = 3
@@ -216,13 +216,11 @@ func (c *compiled) position(a *account) int {
 	return -1
 }
 
-func (t *txn) markInvoked(ns []*ixNode, gen uint64) {
-	for _, x := range ns {
-		x.prog.acct.invoked = gen
-		for _, st := range x.steps {
-			if st.child != nil {
-				t.markInvoked([]*ixNode{st.child}, gen)
-			}
+func markInvoked(x *ixNode, gen uint64) {
+	x.prog.acct.invoked = gen
+	for _, st := range x.steps {
+		if st.child != nil {
+			markInvoked(st.child, gen)
 		}
 	}
 }
@@ -231,7 +229,9 @@ func (t *txn) compile() *compiled {
 	c := &t.comp
 	n := len(t.keys)
 	gen := t.b.stats.Transactions + 1
-	t.markInvoked(t.ixs, gen)
+	for _, x := range t.ixs {
+		markInvoked(x, gen)
+	}
 	c.idx, c.group = c.idx[:0], c.group[:0]
 	for i := range n {
 		c.idx = append(c.idx, i)
@@ -333,7 +333,7 @@ func (c *compiled) accountIndexes(buf *[]byte, as []*account) []byte {
 }
 
 // execLogs renders the log lines of one invocation and returns the compute units it used.
-func execLogs(n *ixNode, depth int, remaining uint64, logs []string) ([]string, uint64, bool) {
+func execLogs(sl *slabs, n *ixNode, depth int, remaining uint64, logs []string) ([]string, uint64, bool) {
 	p := n.prog
 	d := min(depth, len(p.invoke)-1)
 	logs = append(logs, p.invoke[d])
@@ -351,7 +351,7 @@ func execLogs(n *ixNode, depth int, remaining uint64, logs []string) ([]string, 
 		}
 		var cu uint64
 		var ok bool
-		logs, cu, ok = execLogs(st.child, depth+1, remaining-used, logs)
+		logs, cu, ok = execLogs(sl, st.child, depth+1, remaining-used, logs)
 		used += cu
 		if !ok {
 			return logs, used, false
@@ -368,7 +368,7 @@ func execLogs(n *ixNode, depth int, remaining uint64, logs []string) ([]string, 
 	l = append(l, " of "...)
 	l = strconv.AppendUint(l, remaining, 10)
 	l = append(l, " compute units"...)
-	logs = append(logs, string(l))
+	logs = append(logs, sl.string(l))
 	if n.failCode != 0 {
 		return append(logs, p.prefix+"failed: custom program error: 0x"+strconv.FormatUint(uint64(n.failCode-1), 16)), used, false
 	}
@@ -432,7 +432,7 @@ func (s *Sim) commit(t *txn) {
 	c := t.compile()
 	payer := t.keys[0]
 	nsig := uint64(c.header.NumRequiredSignatures)
-	m := &txMsg{}
+	m := s.slab.txs.one()
 
 	budget := uint64(t.cuLimit)
 	if t.cuLimit == 0 {
@@ -448,21 +448,25 @@ func (s *Sim) commit(t *txn) {
 	s.blockFees += fee
 
 	// Instructions, inner instructions and logs.
-	nodes := t.nodeN
-	indexes := make([]byte, 0, 8*nodes)
-	ixArr := make([]geyserpb.CompiledInstruction, len(t.ixs))
-	ixs := make([]*geyserpb.CompiledInstruction, len(t.ixs))
+	sl := &s.slab
+	nodes, nIndexes := t.nodeN, 0
+	for _, n := range t.nodes[:nodes] {
+		nIndexes += len(n.accounts)
+	}
+	indexes := sl.bytes.take(nIndexes)[:0]
+	ixArr := sl.ixs.take(len(t.ixs))
+	ixs := sl.ixPtrs.take(len(t.ixs))
 	var innerArr []geyserpb.InnerInstruction
 	var heights []uint32
 	if inner := nodes - len(t.ixs); inner > 0 {
-		innerArr = make([]geyserpb.InnerInstruction, 0, inner)
-		heights = make([]uint32, 0, inner)
+		innerArr = sl.inner.take(inner)[:0]
+		heights = sl.u32s.take(inner)[:0]
 	}
 	nlogs := 0
 	for _, n := range t.ixs {
 		nlogs += logLines(n)
 	}
-	logs := make([]string, 0, nlogs)
+	logs := sl.strs.take(nlogs)[:0]
 	remaining := budget
 	var total uint64
 	var inner []*geyserpb.InnerInstructions
@@ -496,13 +500,13 @@ func (s *Sim) commit(t *txn) {
 			break
 		}
 		var cu uint64
-		logs, cu, ok = execLogs(n, 1, remaining, logs)
+		logs, cu, ok = execLogs(sl, n, 1, remaining, logs)
 		remaining -= cu
 		total += cu
 		start := len(innerArr)
 		flatten(n, 2)
 		if len(innerArr) > start {
-			list := make([]*geyserpb.InnerInstruction, len(innerArr)-start)
+			list := sl.innerPtrs.take(len(innerArr) - start)
 			for j := range list {
 				list[j] = &innerArr[start+j]
 			}
@@ -514,8 +518,8 @@ func (s *Sim) commit(t *txn) {
 	sig := m.sig[:]
 	sigs := m.sigs[:]
 	if nsig > 1 {
-		sigs = make([][]byte, nsig)
-		extra := make([]byte, 64*(nsig-1))
+		sigs = sl.keys.take(int(nsig))
+		extra := sl.bytes.take(64 * int(nsig-1))
 		s.g.fill(extra)
 		for i := 1; i < len(sigs); i++ {
 			sigs[i] = extra[64*(i-1) : 64*i : 64*i]
@@ -525,7 +529,7 @@ func (s *Sim) commit(t *txn) {
 
 	meta := &m.meta
 	meta.Fee = fee
-	balances := make([]uint64, 2*len(c.order))
+	balances := sl.u64s.take(2 * len(c.order))
 	meta.PreBalances, meta.PostBalances = balances[:len(c.order):len(c.order)], balances[len(c.order):]
 	meta.InnerInstructions = inner
 	meta.LogMessages = logs
@@ -551,9 +555,9 @@ func (s *Sim) commit(t *txn) {
 		}
 	}
 	if nTok > 0 {
-		tb := make([]geyserpb.TokenBalance, 0, nTok+nPreTok)
-		ui := make([]geyserpb.UiTokenAmount, 0, nTok+nPreTok)
-		ptrs := make([]*geyserpb.TokenBalance, nTok+nPreTok)
+		tb := sl.balances.take(nTok + nPreTok)[:0]
+		ui := sl.amounts.take(nTok + nPreTok)[:0]
+		ptrs := sl.balancePtrs.take(nTok + nPreTok)
 		pre, post := ptrs[:0:nPreTok], ptrs[nPreTok:nPreTok]
 		add := func(pos int, a *account, amount uint64) *geyserpb.TokenBalance {
 			h := a.token
@@ -608,7 +612,7 @@ func (s *Sim) commit(t *txn) {
 	m.hdr.NumReadonlyUnsignedAccounts = c.header.NumReadonlyUnsignedAccounts
 	msg := &m.msg
 	msg.Header = &m.hdr
-	msg.AccountKeys = make([][]byte, c.nStatic)
+	msg.AccountKeys = sl.keys.take(c.nStatic)
 	msg.RecentBlockhash = s.recentBlockhash
 	msg.Instructions = ixs
 	msg.Versioned = t.v0
