@@ -11,6 +11,11 @@ import (
 type gen struct {
 	pcg *rand.PCG
 	r   *rand.Rand
+	// logs caches log(n+1) for powerLaw, direct-mapped by n (most calls repeat a few sizes).
+	logs [64]struct {
+		n int
+		l float64
+	}
 }
 
 func newGen(seed uint64, stream uint64) *gen {
@@ -52,7 +57,11 @@ func (g *gen) powerLaw(n int) int {
 	if n <= 1 {
 		return 0
 	}
-	i := int(math.Exp(g.r.Float64()*math.Log(float64(n)+1))) - 1
+	c := &g.logs[n%len(g.logs)]
+	if c.n != n {
+		c.n, c.l = n, math.Log(float64(n)+1)
+	}
+	i := int(math.Exp(g.r.Float64()*c.l)) - 1
 	if i < 0 {
 		i = 0
 	}

@@ -106,6 +106,8 @@ type Sim struct {
 	luts     []solana.Pubkey
 	leaders  []*account
 	owners   map[solana.Pubkey][]byte
+	// The slices of the two owners most account updates carry, looked up without the map.
+	systemOwner, tokenOwner []byte
 
 	// Chain state of the slot being generated.
 	slot, parent    uint64
@@ -160,6 +162,7 @@ func New(scenarioName string, seed uint64, opts Options) (*Sim, error) {
 	if s.log == nil {
 		s.log = log.New(io.Discard)
 	}
+	s.systemOwner, s.tokenOwner = s.ownerBytes(systemProgramID), s.ownerBytes(tokenProgramID)
 	if opts.StartSlot > anchorSlot-anchorBlockHeight {
 		s.blockHeight = opts.StartSlot - (anchorSlot - anchorBlockHeight)
 	} else {
@@ -345,6 +348,12 @@ func (s *Sim) emitSlot(r slotRef, st geyserpb.SlotStatus) {
 
 // ownerBytes returns a shared, never-modified byte slice for an owner address.
 func (s *Sim) ownerBytes(p solana.Pubkey) []byte {
+	switch {
+	case p == tokenProgramID && s.tokenOwner != nil:
+		return s.tokenOwner
+	case p == systemProgramID && s.systemOwner != nil:
+		return s.systemOwner
+	}
 	b, ok := s.owners[p]
 	if !ok {
 		b = p[:]

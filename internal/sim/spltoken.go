@@ -20,16 +20,9 @@ type splToken struct {
 	maxWallets int
 	mints      []*mint
 	wallets    []*account
-	// atas maps (wallet, mint) to the wallet's token account for the mint.
-	atas       map[ataKey]*account
 	lutFill    int
 	exchange   *account
 	bootstrapd bool
-}
-
-type ataKey struct {
-	wallet *account
-	mint   *mint
 }
 
 func newSPLToken(s *Sim, opts Options) (scenario, error) {
@@ -42,7 +35,6 @@ func newSPLToken(s *Sim, opts Options) (scenario, error) {
 		tc:         tc,
 		txPerSlot:  opts.TxPerSlot,
 		maxWallets: opts.Population,
-		atas:       map[ataKey]*account{},
 	}
 	if st.txPerSlot == 0 {
 		st.txPerSlot = splDefaultTxPerSlot
@@ -163,8 +155,7 @@ func (st *splToken) walletOf(h *account) *account {
 
 // ata returns wallet's token account for m, adding its creation to t when it does not exist yet.
 func (st *splToken) ata(t *txn, payer, wallet *account, m *mint) *account {
-	k := ataKey{wallet, m}
-	if a, ok := st.atas[k]; ok {
+	if a, ok := m.atas[wallet]; ok {
 		return a
 	}
 	a := st.tc.newTokenAccount(wallet, m)
@@ -175,7 +166,10 @@ func (st *splToken) ata(t *txn, payer, wallet *account, m *mint) *account {
 		st.lutFill++
 	}
 	st.tc.createATA(t, payer, wallet, a, m)
-	st.atas[k] = a
+	if m.atas == nil {
+		m.atas = map[*account]*account{}
+	}
+	m.atas[wallet] = a
 	m.holders = append(m.holders, a)
 	return a
 }
@@ -263,7 +257,7 @@ func (st *splToken) rollback(t *txn) {
 
 func (st *splToken) forget(a *account) {
 	m := st.mintOf(a)
-	delete(st.atas, ataKey{a.token.wallet, m})
+	delete(m.atas, a.token.wallet)
 	for i, h := range m.holders {
 		if h == a {
 			m.holders = append(m.holders[:i], m.holders[i+1:]...)

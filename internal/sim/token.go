@@ -167,7 +167,9 @@ type mint struct {
 	supply    uint64
 	// holders are the mint's token accounts in creation order (the power-law picks low indices).
 	holders []*account
-	index   int
+	// atas maps a wallet to its token account for the mint (spl-token).
+	atas  map[*account]*account
+	index int
 }
 
 func (c *tokenCodec) encodeMint(m *mint) ([]byte, error) {
