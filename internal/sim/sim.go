@@ -356,7 +356,8 @@ func (s *Sim) ownerBytes(p solana.Pubkey) []byte {
 	}
 	b, ok := s.owners[p]
 	if !ok {
-		b = p[:]
+		// A copy, so that p does not escape (which would cost every call an allocation).
+		b = append([]byte(nil), p[:]...)
 		s.owners[p] = b
 	}
 	return b
