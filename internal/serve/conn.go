@@ -30,7 +30,8 @@ type conn struct {
 	spare    []outMsg // the writer's previous queue, reused
 	queued   int      // bytes in queue
 	inflight int      // bytes being written by the writer
-	writing  bool     // a writer goroutine is running
+	writing  bool     // a writer goroutine or the flusher is writing the connection
+	dirty    bool     // the connection waits in the flusher's list
 	closing  bool     // a close frame is queued or sent: nothing else is accepted
 	dead     bool     // the socket is closed
 	spaceCh  chan struct{}
@@ -50,10 +51,11 @@ const msgOverhead = 32
 
 func msgCost(payload []byte) int { return len(payload) + msgOverhead }
 
-// enqueueLive queues a live frame without waiting: a frame that does not fit disconnects the
-// client as slow. A single frame larger than the whole queue is accepted when the queue is empty.
-func (c *conn) enqueueLive(payload []byte) {
-	c.enqueue(websocket.BinaryMessage, payload)
+// enqueueLive queues a live frame (a complete WebSocket frame, see liveFrame) without waiting: a
+// frame that does not fit disconnects the client as slow. A single frame larger than the whole
+// queue is accepted when the queue is empty. The flusher sends it.
+func (c *conn) enqueueLive(frame []byte) {
+	c.enqueue(opWire, frame)
 }
 
 // enqueueText queues a text message (error frames, refresh replies) without waiting.
@@ -115,15 +117,33 @@ func (c *conn) enqueueWait(op int, payload []byte) error {
 	}
 }
 
-// pushLocked appends a message and makes sure a writer runs. Caller holds mu.
+// pushLocked appends a message and makes sure it gets written: live frames by the flusher,
+// anything else by a writer goroutine. Caller holds mu.
 func (c *conn) pushLocked(m outMsg) {
 	c.queue = append(c.queue, m)
 	c.queued += msgCost(m.data)
-	if !c.writing {
-		c.writing = true
-		c.srv.writers.Add(1)
-		go c.writeLoop()
+	c.startLocked(m.op == opWire)
+}
+
+// startLocked makes sure the queue is being written. With direct set the connection is left to
+// the flusher (the queue holds live frames only); otherwise a writer goroutine starts unless one
+// runs. Caller holds mu.
+func (c *conn) startLocked(direct bool) {
+	if c.writing {
+		return
 	}
+	if direct && !c.closing && c.bc.raw != nil {
+		if c.dirty {
+			return
+		}
+		if c.srv.flusher.mark(c) {
+			c.dirty = true
+			return
+		}
+	}
+	c.writing = true
+	c.srv.writers.Add(1)
+	go c.writeLoop()
 }
 
 // writeLoop drains the queue until it is empty, then exits: idle connections have no writer.
@@ -169,24 +189,35 @@ func (c *conn) writeBatch(batch []outMsg) (sentClose bool, err error) {
 	deadline := time.Now().Add(c.srv.cfg.WriteTimeout)
 	c.bc.begin(deadline)
 	var frames, bytes int
+loop:
 	for _, m := range batch {
-		if m.op == websocket.CloseMessage {
+		switch m.op {
+		case opTail:
+			// begin put the tail at the front of the batch.
+		case opWire:
+			if _, err = c.bc.Write(m.data); err != nil {
+				break loop
+			}
+			frames++
+			bytes += wirePayloadLen(m.data)
+		case websocket.CloseMessage:
 			err = c.ws.WriteControl(websocket.CloseMessage, m.data, deadline)
 			sentClose = true
-			break
+			break loop
+		default:
+			var w io.WriteCloser
+			if w, err = c.ws.NextWriter(m.op); err != nil {
+				break loop
+			}
+			if _, err = w.Write(m.data); err != nil {
+				break loop
+			}
+			if err = w.Close(); err != nil {
+				break loop
+			}
+			frames++
+			bytes += len(m.data)
 		}
-		var w io.WriteCloser
-		if w, err = c.ws.NextWriter(m.op); err != nil {
-			break
-		}
-		if _, err = w.Write(m.data); err != nil {
-			break
-		}
-		if err = w.Close(); err != nil {
-			break
-		}
-		frames++
-		bytes += len(m.data)
 	}
 	if ferr := c.bc.end(); err == nil {
 		err = ferr

@@ -20,10 +20,16 @@
 // # Concurrency
 //
 // Each connection has one reader goroutine (started after the upgrade, not the HTTP handler's) and
-// at most one writer goroutine, started when the connection's outbound queue becomes non-empty and
-// ended when it drains, so an idle connection holds no writer and no write buffer. The writer takes
-// everything queued, writes it as WebSocket messages into a pooled batch buffer and flushes once:
-// several messages per system call.
+// an outbound queue. The hub frames each live frame once (a complete WebSocket frame whose bytes
+// every subscriber shares), queues it and marks the connection for the server's flusher: one
+// goroutine that sends each marked connection's queue with one non-blocking write system call
+// (several messages per call when frames piled up meanwhile). Most deliveries therefore cost one
+// write and no goroutine hand-off, which keeps the other cores free for the reads the writes
+// cause. When the socket does not take everything, the rest is handed to the connection's writer
+// goroutine, which may block (bounded by Config.WriteTimeout); the writer also sends
+// acknowledgements, snapshots, error and close frames, framing what it finds into a pooled batch
+// buffer and flushing once. A writer runs only while its queue is non-empty, so an idle connection
+// holds no goroutine besides its reader and no write buffer.
 //
 // The outbound queue is bounded in bytes (Config.MaxQueueBytes, counting what is being written).
 // A live frame that would overflow it disconnects the client with close code CloseSlowClient

@@ -117,13 +117,20 @@ func (h *hub) dispatch(b *projection.Batch) {
 		if r == nil {
 			continue
 		}
-		for _, s := range r.all {
-			s.deliver(b.Seq, f.Payload)
-		}
+		var keyed []*subscription
 		if r.byKey != nil {
-			for _, s := range r.byKey[f.Key] {
-				s.deliver(b.Seq, f.Payload)
-			}
+			keyed = r.byKey[f.Key]
+		}
+		if len(r.all) == 0 && len(keyed) == 0 {
+			continue
+		}
+		// Frame once; every subscriber shares the bytes.
+		wire := liveFrame(f.Payload)
+		for _, s := range r.all {
+			s.deliver(b.Seq, wire)
+		}
+		for _, s := range keyed {
+			s.deliver(b.Seq, wire)
 		}
 	}
 	if sh != nil {
@@ -155,9 +162,10 @@ type subscription struct {
 
 type pendingFrame struct {
 	seq     uint64
-	payload []byte
+	payload []byte // a complete WebSocket frame
 }
 
+// deliver hands a live frame (see liveFrame) to the connection, or holds it until activate.
 func (s *subscription) deliver(seq uint64, payload []byte) {
 	if !s.active.Load() {
 		s.mu.Lock()

@@ -28,6 +28,7 @@ type Server struct {
 	broker   Broker
 	ownsBrk  bool
 	hub      *hub
+	flusher  *flusher
 	registry *prometheus.Registry
 	metrics  *metrics
 	upgrader websocket.Upgrader
@@ -98,6 +99,7 @@ func New(cfg *Config) (*Server, error) {
 		shutdownDone: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.registry)
+	s.flusher = newFlusher(s)
 	if s.broker == nil {
 		s.broker = NewMemoryBroker()
 		s.ownsBrk = true
@@ -114,6 +116,7 @@ func New(cfg *Config) (*Server, error) {
 	}
 	cancel, err := s.broker.Subscribe(s.dispatch)
 	if err != nil {
+		s.flusher.close()
 		return nil, fmt.Errorf("subscribe to broker: %w", err)
 	}
 	s.cancelSub = cancel
@@ -443,6 +446,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.broker.Close()
 		}
 		s.applyMu.Unlock()
+		s.flusher.close()
 		s.shutdownErr = errors.Join(errs...)
 		s.log.Info("server stopped")
 	})

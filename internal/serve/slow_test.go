@@ -212,3 +212,46 @@ func TestLargeSnapshotWaitsForQueueSpace(t *testing.T) {
 	apply(t, s, mut("T", "0", `{"i":-1}`, 2, 1000))
 	assert.Equal(t, "patch", c.read().op())
 }
+
+// TestStalledClientCatchesUp stops reading while frames of many sizes (some larger than the
+// kernel buffers, some needing 16- and 64-bit lengths) are sent, with a queue bound large enough
+// to hold them all. The socket fills in the middle of frames, so the rest of a frame is sent
+// later by the connection's writer; once the client reads again it receives every frame intact
+// and in order, and it is not disconnected.
+func TestStalledClientCatchesUp(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, &Config{
+		Store:           projection.Config{Entities: []string{"T"}},
+		MaxQueueBytes:   16 << 20,
+		SendBufferBytes: 16 << 10,
+	})
+	dialer := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(32 << 10)
+		}
+		return c, err
+	}}
+	ws, resp, err := dialer.Dial(wsURL(hs), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	defer ws.Close()
+	c := &client{t: t, ws: ws}
+	c.subscribe(map[string]any{"view": "T/list"})
+
+	sizes := []int{10, 200, 3000, 1 << 10, 60 << 10, 40, 9000, 33 << 10, 100, 20 << 10, 100 << 10}
+	const n = 120
+	for i := range n {
+		pad := repeat("x", sizes[i%len(sizes)])
+		apply(t, s, mut("T", fmt.Sprint(i%7), fmt.Sprintf(`{"i":%d,"pad":%q}`, i, pad), 1, uint64(i+1)))
+	}
+	for i := range n {
+		m := c.read()
+		require.Equal(t, "patch", m.op(), "frame %d: %.80s", i, m.raw)
+		data := m.frame["data"].(map[string]any)
+		require.Equal(t, fmt.Sprint(i), jsonNum(data["i"]), "frame %d out of order", i)
+		require.Len(t, data["pad"], sizes[i%len(sizes)], "frame %d", i)
+	}
+	assert.Equal(t, float64(0), metricValue(s.metrics.slowDisconnects))
+	assert.Equal(t, 1, s.Clients())
+}

@@ -1,0 +1,237 @@
+package serve
+
+import (
+	"errors"
+	"os"
+	"sync"
+)
+
+// flusher writes live frames to clients from one goroutine, without blocking: the hub queues a
+// frame and marks the connection dirty, and the flusher sends each dirty connection's queue with
+// one non-blocking write. A connection whose socket does not take everything is handed to its own
+// writer goroutine, which may block; so are acknowledgements, snapshots and close frames.
+//
+// Compared with starting a writer goroutine per connection for every burst, this saves a goroutine
+// start and a hand-off per delivery, and it leaves the other cores free for the work the writes
+// cause (the clients' reads), instead of running every write before any read. Under load, frames
+// that arrive while the flusher is busy pile up in the queues and go out together.
+type flusher struct {
+	srv *Server
+
+	// mu guards dirty and stopped.
+	mu      sync.Mutex
+	dirty   []*conn
+	stopped bool
+
+	wake chan struct{} // capacity 1: set when dirty became non-empty
+	stop chan struct{}
+	done chan struct{}
+
+	// Owned by the run goroutine.
+	spare []*conn
+	buf   []byte
+}
+
+func newFlusher(s *Server) *flusher {
+	f := &flusher{
+		srv:  s,
+		wake: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go f.run()
+	return f
+}
+
+// mark queues c for the next round. Called with c.mu held; f.mu is taken inside it, never the
+// other way round. It reports false once the flusher has stopped.
+func (f *flusher) mark(c *conn) bool {
+	f.mu.Lock()
+	if f.stopped {
+		f.mu.Unlock()
+		return false
+	}
+	f.dirty = append(f.dirty, c)
+	first := len(f.dirty) == 1
+	f.mu.Unlock()
+	if first {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// close stops the flusher after one last round.
+func (f *flusher) close() {
+	f.mu.Lock()
+	if f.stopped {
+		f.mu.Unlock()
+		<-f.done
+		return
+	}
+	f.stopped = true
+	f.mu.Unlock()
+	close(f.stop)
+	<-f.done
+}
+
+func (f *flusher) run() {
+	defer close(f.done)
+	for {
+		select {
+		case <-f.wake:
+		case <-f.stop:
+			f.round()
+			return
+		}
+		for f.round() {
+		}
+	}
+}
+
+// round flushes every connection marked so far and reports whether there were any.
+func (f *flusher) round() bool {
+	f.mu.Lock()
+	list := f.dirty
+	f.dirty = f.spare[:0]
+	f.mu.Unlock()
+	if len(list) == 0 {
+		f.spare = list
+		return false
+	}
+	var frames, bytes int
+	for i, c := range list {
+		n, b := c.flushDirect(f)
+		frames += n
+		bytes += b
+		list[i] = nil
+	}
+	f.spare = list[:0]
+	m := f.srv.metrics
+	m.framesSent.Add(float64(frames))
+	m.bytesSent.Add(float64(bytes))
+	return true
+}
+
+// flushDirect sends c's queue without blocking when no writer runs. It returns the frames and
+// payload bytes handed to the socket.
+func (c *conn) flushDirect(f *flusher) (frames, bytes int) {
+	c.mu.Lock()
+	c.dirty = false
+	if c.writing || c.closing || c.dead || len(c.queue) == 0 {
+		c.mu.Unlock()
+		return 0, 0
+	}
+	batch := c.queue
+	c.queue, c.spare = c.spare[:0], nil
+	c.inflight, c.queued = c.queued, 0
+	c.writing = true
+	c.mu.Unlock()
+
+	next, tail, err := c.writeDirect(batch, &f.buf)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.mu.Lock()
+		c.writing = false
+		c.inflight = 0
+		c.mu.Unlock()
+		clear(batch)
+		c.srv.log.Debug("write failed", "ip", c.ip, "err", err)
+		c.kill()
+		return 0, 0
+	}
+	for _, m := range batch[:next] {
+		frames++
+		bytes += wirePayloadLen(m.data)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight = 0
+	if c.waiters > 0 && c.spaceCh != nil {
+		close(c.spaceCh)
+		c.spaceCh = nil
+	}
+	if c.dead {
+		c.writing = false
+		clear(batch)
+		return frames, bytes
+	}
+	if rest := batch[next:]; len(rest) > 0 || tail {
+		// The socket is full (or a message needs the writer): the writer takes over, starting
+		// with the tail, then what was not written, then what was queued meanwhile.
+		q := make([]outMsg, 0, 1+len(rest)+len(c.queue))
+		if tail {
+			q = append(q, outMsg{op: opTail})
+			c.queued += c.bc.tailLen() + msgOverhead
+		}
+		for _, m := range rest {
+			q = append(q, m)
+			c.queued += msgCost(m.data)
+		}
+		c.queue = append(q, c.queue...)
+		clear(batch)
+		c.srv.writers.Add(1)
+		go c.writeLoop()
+		return frames, bytes
+	}
+	clear(batch)
+	c.spare = batch[:0]
+	c.writing = false
+	if len(c.queue) > 0 {
+		// Queued while the write ran: live frames wait for the next round, anything else
+		// goes to a writer now.
+		live := true
+		for _, m := range c.queue {
+			live = live && m.op == opWire
+		}
+		c.startLocked(live)
+	}
+	return frames, bytes
+}
+
+// writeDirect writes the leading live frames of batch without blocking, gathering them in buf.
+// It returns how many messages were handed to the socket (the last of them possibly in part, then
+// tail is true) and the error of a write that failed before writing anything.
+func (c *conn) writeDirect(batch []outMsg, buf *[]byte) (next int, tail bool, err error) {
+	if len(batch) == 1 {
+		if m := batch[0]; m.op == opWire {
+			complete, err := c.bc.writeNow(m.data)
+			if err != nil {
+				return 0, false, err
+			}
+			return 1, !complete, nil
+		}
+		return 0, false, nil
+	}
+	b := (*buf)[:0]
+	defer func() { *buf = b[:0] }()
+	start := 0
+	for i, m := range batch {
+		if m.op != opWire || len(m.data) > batchFlushBytes {
+			next = i
+			break
+		}
+		if len(b)+len(m.data) > batchFlushBytes {
+			complete, err := c.bc.writeNow(b)
+			if err != nil {
+				return start, false, err
+			}
+			if !complete {
+				return i, true, nil
+			}
+			b, start = b[:0], i
+		}
+		b = append(b, m.data...)
+		next = i + 1
+	}
+	if len(b) > 0 {
+		complete, err := c.bc.writeNow(b)
+		if err != nil {
+			return start, false, err
+		}
+		return next, !complete, nil
+	}
+	return next, false, nil
+}
