@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 func main() {
@@ -25,12 +26,19 @@ func main() {
 	rate := flag.Int("rate", 10000, "deliveries per second (latency)")
 	url := flag.String("url", "", "server URL (idle-clients)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	traceFile := flag.String("trace", "", "write an execution trace to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
+		}
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err == nil && trace.Start(f) == nil {
+			defer trace.Stop()
 		}
 	}
 	var err error
@@ -49,6 +57,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
 		pprof.StopCPUProfile()
+		trace.Stop()
 		os.Exit(1)
 	}
 }
