@@ -21,6 +21,7 @@ type conn struct {
 	srv *Server
 	ws  *websocket.Conn
 	bc  *batchConn
+	fl  *flusher // sends the live frames
 	ip  string
 
 	// mu guards the outbound queue and the lifecycle flags below. enqueue* run on the hub and
@@ -136,7 +137,7 @@ func (c *conn) startLocked(direct bool) {
 		if c.dirty {
 			return
 		}
-		if c.srv.flusher.mark(c) {
+		if c.fl.mark(c) {
 			c.dirty = true
 			return
 		}

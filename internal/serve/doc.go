@@ -21,15 +21,15 @@
 //
 // Each connection has one reader goroutine (started after the upgrade, not the HTTP handler's) and
 // an outbound queue. The hub frames each live frame once (a complete WebSocket frame whose bytes
-// every subscriber shares), queues it and marks the connection for the server's flusher: one
-// goroutine that sends each marked connection's queue with one non-blocking write system call
-// (several messages per call when frames piled up meanwhile). Most deliveries therefore cost one
-// write and no goroutine hand-off, which keeps the other cores free for the reads the writes
-// cause. When the socket does not take everything, the rest is handed to the connection's writer
-// goroutine, which may block (bounded by Config.WriteTimeout); the writer also sends
-// acknowledgements, snapshots, error and close frames, framing what it finds into a pooled batch
-// buffer and flushing once. A writer runs only while its queue is non-empty, so an idle connection
-// holds no goroutine besides its reader and no write buffer.
+// every subscriber shares), queues it and marks the connection for its flusher: the server runs
+// one flusher goroutine per GOMAXPROCS, each owning a share of the connections, and a flusher
+// sends each marked connection's queue with one non-blocking write system call (several messages
+// per call when frames piled up meanwhile). Most deliveries therefore cost one write system call
+// and no goroutine hand-off. When the socket does not take everything, the rest is handed to the
+// connection's writer goroutine, which may block (bounded by Config.WriteTimeout); the writer also
+// sends acknowledgements, snapshots, error and close frames, framing what it finds into a pooled
+// batch buffer and flushing once. A writer runs only while its queue is non-empty, so an idle
+// connection holds no goroutine besides its reader and no write buffer.
 //
 // The outbound queue is bounded in bytes (Config.MaxQueueBytes, counting what is being written).
 // A live frame that would overflow it disconnects the client with close code CloseSlowClient

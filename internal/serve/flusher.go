@@ -6,15 +6,16 @@ import (
 	"sync"
 )
 
-// flusher writes live frames to clients from one goroutine, without blocking: the hub queues a
-// frame and marks the connection dirty, and the flusher sends each dirty connection's queue with
-// one non-blocking write. A connection whose socket does not take everything is handed to its own
-// writer goroutine, which may block; so are acknowledgements, snapshots and close frames.
+// flusher writes the live frames of its share of the connections from one goroutine, without
+// blocking: the hub queues a frame and marks the connection dirty, and the flusher sends each
+// dirty connection's queue with one non-blocking write. A server runs one flusher per GOMAXPROCS,
+// so the writes of a burst use every core. A connection whose socket does not take everything is
+// handed to its own writer goroutine, which may block; so are acknowledgements, snapshots and
+// close frames.
 //
 // Compared with starting a writer goroutine per connection for every burst, this saves a goroutine
-// start and a hand-off per delivery, and it leaves the other cores free for the work the writes
-// cause (the clients' reads), instead of running every write before any read. Under load, frames
-// that arrive while the flusher is busy pile up in the queues and go out together.
+// start, a hand-off and a deadline timer per delivery. Under load, frames that arrive while the
+// flusher is busy pile up in the queues and go out together.
 type flusher struct {
 	srv *Server
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,8 @@ type Server struct {
 	broker   Broker
 	ownsBrk  bool
 	hub      *hub
-	flusher  *flusher
+	flushers []*flusher // send live frames; connections are spread over them round robin
+	nextFl   atomic.Uint32
 	registry *prometheus.Registry
 	metrics  *metrics
 	upgrader websocket.Upgrader
@@ -99,7 +101,9 @@ func New(cfg *Config) (*Server, error) {
 		shutdownDone: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.registry)
-	s.flusher = newFlusher(s)
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		s.flushers = append(s.flushers, newFlusher(s))
+	}
 	if s.broker == nil {
 		s.broker = NewMemoryBroker()
 		s.ownsBrk = true
@@ -116,7 +120,7 @@ func New(cfg *Config) (*Server, error) {
 	}
 	cancel, err := s.broker.Subscribe(s.dispatch)
 	if err != nil {
-		s.flusher.close()
+		s.closeFlushers()
 		return nil, fmt.Errorf("subscribe to broker: %w", err)
 	}
 	s.cancelSub = cancel
@@ -177,6 +181,12 @@ func (s *Server) dispatch(b *projection.Batch) {
 	s.hub.dispatch(b)
 	if t, ok := s.applyTimes.LoadAndDelete(b.Seq); ok {
 		s.metrics.dispatchLag.Observe(time.Since(t.(time.Time)).Seconds())
+	}
+}
+
+func (s *Server) closeFlushers() {
+	for _, f := range s.flushers {
+		f.close()
 	}
 }
 
@@ -279,6 +289,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &conn{srv: s, ws: ws, bc: hw.conn, ip: ip, subs: make(map[string]*subscription)}
+	c.fl = s.flushers[s.nextFl.Add(1)%uint32(len(s.flushers))]
 	ws.SetReadLimit(s.cfg.MaxMessageBytes)
 	if tc, ok := c.bc.Conn.(*net.TCPConn); ok && s.cfg.SendBufferBytes > 0 {
 		tc.SetWriteBuffer(s.cfg.SendBufferBytes)
@@ -446,7 +457,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.broker.Close()
 		}
 		s.applyMu.Unlock()
-		s.flusher.close()
+		s.closeFlushers()
 		s.shutdownErr = errors.Join(errs...)
 		s.log.Info("server stopped")
 	})
