@@ -27,6 +27,7 @@ func main() {
 	url := flag.String("url", "", "server URL (idle-clients)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	traceFile := flag.String("trace", "", "write an execution trace to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -53,6 +54,12 @@ func main() {
 		err = runIdleClients(*url, *clients)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if *memProfile != "" {
+		if f, err := os.Create(*memProfile); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
