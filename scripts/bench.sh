@@ -44,6 +44,7 @@ if [ "$QUICK" = 1 ]; then
 	INSPECT_UPDATES=20000
 	REPLAY_TIME="-benchtime 1x"
 	WS_SECONDS=1
+	WS_LATENCY_SECONDS=1
 	WS_RUNS=1
 else
 	COUNT="-count 3"
@@ -54,6 +55,7 @@ else
 	INSPECT_UPDATES=1000000
 	REPLAY_TIME=""
 	WS_SECONDS=5
+	WS_LATENCY_SECONDS=20 # p99 of 10 bursts a second: 200 bursts per run, not 50
 	WS_RUNS=3
 fi
 # Benchmarks named BenchmarkZZ… are scratch work and never part of the report.
@@ -123,7 +125,8 @@ run grpc "$NPROC" "$GT -bench '^Benchmark(SubscribeLoopback|YellowstoneRun)\$' $
 # Issue 6: WebSocket server.
 WS="$GO run ./internal/serve/benchtool"
 run ws-fanout "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode fanout -clients 1000 -seconds $WS_SECONDS || exit; done"
-run ws-latency "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode latency -clients 1000 -rate 10000 -seconds $WS_SECONDS || exit; done"
+run ws-latency "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode latency -clients 1000 -rate 10000 -seconds $WS_LATENCY_SECONDS || exit; done"
+run ws-latency-inproc "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode latency -latency-in-process -clients 1000 -rate 10000 -seconds $WS_SECONDS || exit; done"
 run ws-idle "$NPROC" "for i in \$(seq $WS_RUNS); do $WS -mode idle -clients 1000 || exit; done"
 run serve "$NPROC" "$GT -bench '^Benchmark(Fanout|Apply|Snapshot|ParseORE)\$' $TIME $COUNT ./internal/serve ./internal/projection ./internal/stack"
 # Issue 7: replay and inspect.

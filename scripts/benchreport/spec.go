@@ -145,6 +145,9 @@ func Sections() []Section {
 		{Label: "latency Apply → client at 10,000 deliveries/s, p99", Val: ref("ws-latency", "latency/serve", "p99-ms"), Unit: "ms", Target: atMost(15)},
 		{Label: "bare gorilla in the same harness, p99", Val: ref("ws-latency", "latency/bare-gorilla", "p99-ms"), Unit: "ms"},
 		{Label: "deliveries received (serve)", Val: ref("ws-latency", "latency/serve", "delivered-%"), Unit: "%"},
+		{Label: "clients inside the server's process (reference), p50", Val: ref("ws-latency-inproc", "latency/serve", "p50-ms"), Unit: "ms"},
+		{Label: "clients inside the server's process (reference), p99", Val: ref("ws-latency-inproc", "latency/serve", "p99-ms"), Unit: "ms"},
+		{Label: "bare gorilla, clients inside its process, p99", Val: ref("ws-latency-inproc", "latency/bare-gorilla", "p99-ms"), Unit: "ms"},
 		{Label: "idle memory per connection (RSS)", Val: ref("ws-idle", "idle/serve", "KB/conn-rss"), Unit: "KB", Target: atMost(24)},
 		{Label: "bare gorilla idle memory per connection (RSS)", Val: ref("ws-idle", "idle/bare-gorilla", "KB/conn-rss"), Unit: "KB"},
 		{Label: "in-process fan-out benchmark, 1,000 clients", Val: ref("serve", "BenchmarkFanout/clients_1000", "frames/s"), Unit: "frames/s"},
@@ -169,7 +172,7 @@ func Sections() []Section {
 		{ID: "extract", Title: "Event extraction and IDL decoding", Groups: []string{"extract", "idl"}, Rows: extract},
 		{ID: "vm", Title: "Decode + VM", Groups: []string{"pipeline", "vm", "pipeline-rss"}, Rows: vmRows},
 		{ID: "sim", Title: "Simulator", Groups: []string{"sim", "grpc"}, Rows: simRows},
-		{ID: "serve", Title: "WebSocket server", Groups: []string{"ws-fanout", "ws-latency", "ws-idle", "serve"}, Rows: serveRows},
+		{ID: "serve", Title: "WebSocket server", Groups: []string{"ws-fanout", "ws-latency", "ws-latency-inproc", "ws-idle", "serve"}, Rows: serveRows},
 		{ID: "replay", Title: "Replay and inspect", Groups: []string{"replay"}, Rows: replayRows},
 	}
 }

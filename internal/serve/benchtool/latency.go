@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,12 +22,19 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/serve"
 )
 
+// latencyInProcess runs the latency clients in the server's process (-latency-in-process).
+var latencyInProcess bool
+
 // runLatency applies mutations at rate/n per second to a list view with n subscribers (rate
 // deliveries per second in all) and measures the time from Apply to each client's receipt; then
 // the same for a bare gorilla broadcast of equivalent frames, for reference under the same load.
 func runLatency(n, size int, seconds float64, rate int) error {
 	perSec := max(rate/n, 1)
-	fmt.Printf("latency: %d clients, %d mutations/s → %d deliveries/s, ~%d-byte frames, clients in-process\n", n, perSec, perSec*n, size)
+	where := "clients in a separate process"
+	if latencyInProcess {
+		where = "clients in-process"
+	}
+	fmt.Printf("latency: %d clients, %d mutations/s → %d deliveries/s, ~%d-byte frames, %s\n", n, perSec, perSec*n, size, where)
 	pad := strings.Repeat("x", max(size-160, 0))
 
 	ln, url, err := listen()
@@ -78,8 +89,165 @@ func report(name string, lats []time.Duration, want int) {
 }
 
 // latencyRun connects n clients (each first sends hello and waits for one reply), then calls send
-// perSec times a second and collects the latencies the clients see from the "t" field.
+// perSec times a second and collects the latencies the clients see from the "t" field. The clients
+// run in a child process (latency-clients mode) unless inProcess: then their garbage and goroutines
+// share the server's heap and scheduler, which a deployed server never has.
 func latencyRun(url string, n int, hello []byte, perSec int, seconds float64, send func(i int) error) ([]time.Duration, error) {
+	if latencyInProcess {
+		return latencyRunInProcess(url, n, hello, perSec, seconds, send)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "-mode", "latency-clients", "-url", url, "-clients", strconv.Itoa(n), "-hello", string(hello))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	out := bufio.NewReaderSize(stdout, 1<<20)
+	line, err := out.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		return nil, fmt.Errorf("client process: %q %v", line, err)
+	}
+	if err := pace(perSec, seconds, send); err != nil {
+		return nil, err
+	}
+	time.Sleep(500 * time.Millisecond)
+	stdin.Close() // the clients disconnect and print what they measured
+	var lats []time.Duration
+	for {
+		f, err := out.ReadString(' ')
+		f = strings.TrimSpace(f)
+		if f != "" {
+			us, perr := strconv.ParseInt(f, 10, 64)
+			if perr != nil {
+				return nil, fmt.Errorf("client process output %q: %w", f, perr)
+			}
+			lats = append(lats, time.Duration(us)*time.Microsecond)
+		}
+		if err != nil {
+			break
+		}
+	}
+	return lats, nil
+}
+
+// pace calls send perSec times a second for seconds.
+func pace(perSec int, seconds float64, send func(i int) error) error {
+	interval := time.Second / time.Duration(perSec)
+	total := int(seconds * float64(perSec))
+	next := time.Now()
+	for i := range total {
+		next = next.Add(interval)
+		time.Sleep(time.Until(next))
+		if err := send(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// latencyClients connects n clients to url, each sending hello and waiting for one reply, prints
+// "ready", and reads until stdin closes; then it prints every latency it saw, in microseconds,
+// separated by spaces. Each client reads into a buffer of its own, reused for every message.
+func runLatencyClients(url string, n int, hello string) error {
+	conns := make([]*websocket.Conn, 0, n)
+	for i := range n {
+		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			return fmt.Errorf("dial %d: %w", i, err)
+		}
+		if err := c.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	var (
+		wg   sync.WaitGroup
+		acks sync.WaitGroup
+		mu   sync.Mutex
+		lats []int64
+	)
+	acks.Add(n)
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []int64
+			buf := make([]byte, 0, 4096)
+			first := true
+			for {
+				_, r, err := c.NextReader()
+				if err != nil {
+					break
+				}
+				buf = buf[:0]
+				for {
+					if len(buf) == cap(buf) {
+						buf = append(buf, 0)[:len(buf)]
+					}
+					k, err := r.Read(buf[len(buf):cap(buf)])
+					buf = buf[:len(buf)+k]
+					if err != nil {
+						break
+					}
+				}
+				now := time.Now()
+				if first {
+					first = false
+					acks.Done()
+					continue
+				}
+				if us, ok := stampOf(buf); ok {
+					mine = append(mine, now.Sub(time.UnixMicro(us)).Microseconds())
+				}
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}()
+	}
+	acks.Wait()
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	for _, c := range conns {
+		c.Close()
+	}
+	wg.Wait()
+	w := bufio.NewWriter(os.Stdout)
+	for _, l := range lats {
+		w.WriteString(strconv.FormatInt(l, 10))
+		w.WriteByte(' ')
+	}
+	return w.Flush()
+}
+
+// stampOf finds the "t" field's microsecond timestamp in a frame.
+func stampOf(b []byte) (int64, bool) {
+	i := bytes.Index(b, []byte(`"t":`))
+	if i < 0 {
+		return 0, false
+	}
+	j := i + 4
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	us, err := strconv.ParseInt(string(b[i+4:j]), 10, 64)
+	return us, err == nil
+}
+
+// latencyRunInProcess is latencyRun with the clients in this process.
+func latencyRunInProcess(url string, n int, hello []byte, perSec int, seconds float64, send func(i int) error) ([]time.Duration, error) {
 	var (
 		mu   sync.Mutex
 		lats []time.Duration
@@ -113,14 +281,8 @@ func latencyRun(url string, n int, hello []byte, perSec int, seconds float64, se
 					acks.Done()
 					continue
 				}
-				if i := bytes.Index(b, []byte(`"t":`)); i >= 0 {
-					j := i + 4
-					for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-						j++
-					}
-					if us, err := strconv.ParseInt(string(b[i+4:j]), 10, 64); err == nil {
-						mine = append(mine, now.Sub(time.UnixMicro(us)))
-					}
+				if us, ok := stampOf(b); ok {
+					mine = append(mine, now.Sub(time.UnixMicro(us)))
 				}
 			}
 			mu.Lock()
@@ -129,15 +291,8 @@ func latencyRun(url string, n int, hello []byte, perSec int, seconds float64, se
 		}()
 	}
 	acks.Wait()
-	interval := time.Second / time.Duration(perSec)
-	total := int(seconds * float64(perSec))
-	next := time.Now()
-	for i := range total {
-		next = next.Add(interval)
-		time.Sleep(time.Until(next))
-		if err := send(i); err != nil {
-			return nil, err
-		}
+	if err := pace(perSec, seconds, send); err != nil {
+		return nil, err
 	}
 	time.Sleep(500 * time.Millisecond)
 	for _, c := range conns {

@@ -5,8 +5,10 @@
 //	go run ./internal/serve/benchtool -mode latency  # mutation → client latency at a fixed delivery rate
 //	go run ./internal/serve/benchtool -mode idle     # server memory per idle connection
 //
-// Clients run in the same process as the server (fanout, latency) and share its cores, or in a
-// child process (idle) so that only server memory is counted.
+// Clients run in the same process as the server (fanout), or in a child process: idle, so that only
+// server memory is counted, and latency, so that the clients' garbage collection and goroutines do
+// not run inside the server's process (-latency-in-process puts them back there). Either way they
+// share the machine's cores with the server.
 package main
 
 import (
@@ -18,13 +20,15 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "fanout", "fanout, latency, idle or idle-clients (internal)")
+	mode := flag.String("mode", "fanout", "fanout, latency, idle; idle-clients and latency-clients are internal")
 	clients := flag.Int("clients", 1000, "connected clients")
 	payload := flag.Int("payload", 1024, "frame payload bytes (approximate)")
 	seconds := flag.Float64("seconds", 5, "measurement time per run")
 	window := flag.Int("window", 64, "frames in flight per client (fanout pacing)")
 	rate := flag.Int("rate", 10000, "deliveries per second (latency)")
-	url := flag.String("url", "", "server URL (idle-clients)")
+	url := flag.String("url", "", "server URL (idle-clients, latency-clients)")
+	hello := flag.String("hello", "", "first message each client sends (latency-clients)")
+	flag.BoolVar(&latencyInProcess, "latency-in-process", false, "latency: run the clients in the server's process instead of a child process")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	traceFile := flag.String("trace", "", "write an execution trace to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
@@ -52,6 +56,8 @@ func main() {
 		err = runIdle(*clients)
 	case "idle-clients":
 		err = runIdleClients(*url, *clients)
+	case "latency-clients":
+		err = runLatencyClients(*url, *clients, *hello)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
