@@ -17,8 +17,8 @@ import (
 )
 
 // BenchmarkFanout publishes pre-encoded ~1 KB list frames to N loopback clients (in this process)
-// and reports delivered frames per second. b.N counts published frames; the publisher keeps at
-// most 64 frames in flight per client. See internal/serve/benchtool for the comparison with a bare
+// and reports delivered frames per second. b.N counts published frames; the publisher keeps every
+// client within 64 frames of what it published. See internal/serve/benchtool for the comparison with a bare
 // gorilla broadcast.
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
@@ -39,9 +39,14 @@ func BenchmarkFanout(b *testing.B) {
 				hs.Close()
 				broker.Close()
 			}()
-			var received atomic.Int64
+			// Every client counts what it read; the publisher keeps each client within 64 frames of
+			// what was published, so no client falls behind far enough to be disconnected as slow
+			// (which would leave the benchmark waiting for frames that never come: a disconnect fails
+			// it instead).
+			recv := make([]atomic.Int64, n)
+			var closed atomic.Int64
 			var wg sync.WaitGroup
-			for range n {
+			for i := range n {
 				ws, _, err := websocket.DefaultDialer.Dial(wsURL(hs), nil)
 				if err != nil {
 					b.Fatal(err)
@@ -54,30 +59,45 @@ func BenchmarkFanout(b *testing.B) {
 					for {
 						_, r, err := ws.NextReader()
 						if err != nil {
+							closed.Add(1)
 							return
 						}
 						io.Copy(io.Discard, r)
-						received.Add(1)
+						recv[i].Add(1)
 					}
 				}()
 			}
-			for received.Load() < int64(n) {
-				time.Sleep(time.Millisecond)
+			slowest := func() int64 {
+				m := recv[0].Load()
+				for i := 1; i < n; i++ {
+					m = min(m, recv[i].Load())
+				}
+				return m
 			}
+			waitAll := func(want int64) {
+				for slowest() < want {
+					if c := closed.Load(); c > 0 {
+						b.Fatalf("%d clients were disconnected", c)
+					}
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+			waitAll(1) // every subscription acknowledged
 			payload := []byte(`{"mode":"list","entity":"T/list","op":"patch","key":"k","data":{"pad":"` + strings.Repeat("x", 940) + `"},"seq":"1:000000000001"}`)
-			base := received.Load()
+			base := slowest()
 			ctx := context.Background()
 			b.SetBytes(int64(len(payload) * n))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				for int64(i*n)-(received.Load()-base) > int64(64*n) {
+				for int64(i)-(slowest()-base) > 64 {
+					if c := closed.Load(); c > 0 {
+						b.Fatalf("%d clients were disconnected", c)
+					}
 					time.Sleep(20 * time.Microsecond)
 				}
 				broker.Publish(ctx, &projection.Batch{Seq: uint64(i + 1), Frames: []projection.Frame{{Channel: "T/list", Key: "k", Payload: payload}}})
 			}
-			for received.Load()-base < int64(b.N*n) {
-				time.Sleep(100 * time.Microsecond)
-			}
+			waitAll(base + int64(b.N))
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "frames/s")
 		})
 	}
