@@ -12,9 +12,9 @@ import (
 // numHubShards is the number of shards of the subscription registry.
 const numHubShards = 64
 
-// hub routes frames to subscriptions. The registry is sharded by channel; each route keeps its
-// subscriber lists as copy-on-write slices, so delivery reads them under a shard read lock without
-// allocating.
+// hub routes frames to subscriptions. The registry is sharded by channel. Delivery reads a route's
+// subscriber lists under the shard's read lock; add and remove change them in place under its write
+// lock, so subscribing n clients to one view costs O(n), not O(n²) in copies.
 type hub struct {
 	seed   maphash.Seed
 	shards [numHubShards]hubShard
@@ -26,8 +26,8 @@ type hubShard struct {
 }
 
 // route holds the subscriptions of one channel: those taking every frame and those taking only one
-// key's frames. Slices are replaced, never modified in place, while the shard lock is held for
-// writing.
+// key's frames. The slices are only read or written with the shard lock held; their order does not
+// matter.
 type route struct {
 	all   []*subscription
 	byKey map[string][]*subscription
@@ -55,13 +55,13 @@ func (h *hub) add(s *subscription) {
 		sh.routes[s.channel] = r
 	}
 	if s.key == "" {
-		r.all = append(slices.Clip(r.all), s)
+		r.all = append(r.all, s)
 		return
 	}
 	if r.byKey == nil {
 		r.byKey = make(map[string][]*subscription)
 	}
-	r.byKey[s.key] = append(slices.Clip(r.byKey[s.key]), s)
+	r.byKey[s.key] = append(r.byKey[s.key], s)
 }
 
 func (h *hub) remove(s *subscription) {
@@ -77,8 +77,10 @@ func (h *hub) remove(s *subscription) {
 		if i < 0 {
 			return list
 		}
-		out := make([]*subscription, 0, len(list)-1)
-		return append(append(out, list[:i]...), list[i+1:]...)
+		last := len(list) - 1
+		list[i] = list[last]
+		list[last] = nil // let the removed subscription be collected
+		return list[:last]
 	}
 	if s.key == "" {
 		r.all = without(r.all)

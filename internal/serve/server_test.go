@@ -348,3 +348,35 @@ func TestUnsubscribe(t *testing.T) {
 	apply(t, s, mut("T", "k", `{"v":2}`, 2, 2))
 	c.expectNothing(s)
 }
+
+// Several clients on one view and on one key; the ones that leave (first, middle, last) stop
+// receiving and every other one still gets each frame.
+func TestUnsubscribeAmongManyOnOneView(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, &Config{Store: projection.Config{Entities: []string{"T"}}})
+	const n = 7
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = dial(t, hs)
+		clients[i].subscribe(map[string]any{"view": "T/list"})
+		clients[i].subscribe(map[string]any{"view": "T/state", "key": "k"})
+	}
+	leaving := map[int]bool{0: true, 3: true, n - 1: true}
+	for i := range leaving {
+		clients[i].send(map[string]any{"type": "unsubscribe", "view": "T/list"})
+		clients[i].send(map[string]any{"type": "unsubscribe", "view": "T/state", "key": "k"})
+		clients[i].roundTrip()
+	}
+	apply(t, s, mut("T", "k", `{"v":1}`, 1, 1))
+	for i, c := range clients {
+		if leaving[i] {
+			c.expectNothing(s)
+			continue
+		}
+		got := map[string]bool{}
+		for range 2 {
+			got[c.read().entity()] = true
+		}
+		assert.Equal(t, map[string]bool{"T/list": true, "T/state": true}, got, "client %d", i)
+	}
+}
