@@ -111,47 +111,29 @@ func binop(op stack.BinaryOp, a, b any) (any, error) {
 	xu, aU := a.(uint64)
 	yu, bU := b.(uint64)
 	if aU && bU {
-		switch op {
-		case stack.BinAdd:
-			return xu + yu, nil
-		case stack.BinSub:
-			return xu - yu, nil
-		case stack.BinMul:
-			return xu * yu, nil
-		case stack.BinDiv:
-			if yu == 0 {
+		if yu == 0 && (op == stack.BinDiv || op == stack.BinMod) {
+			if op == stack.BinDiv {
 				return nil, cerr("division by zero")
 			}
-			return xu / yu, nil
-		case stack.BinMod:
-			if yu == 0 {
-				return nil, cerr("remainder by zero")
-			}
-			return xu % yu, nil
-		case stack.BinGt:
-			return xu > yu, nil
-		case stack.BinLt:
-			return xu < yu, nil
-		case stack.BinGte:
-			return xu >= yu, nil
-		case stack.BinLte:
-			return xu <= yu, nil
-		case stack.BinXor:
-			return xu ^ yu, nil
-		case stack.BinBitAnd:
-			return xu & yu, nil
-		case stack.BinBitOr:
-			return xu | yu, nil
-		case stack.BinShl:
-			return xu << (yu & 63), nil
-		case stack.BinShr:
-			return xu >> (yu & 63), nil
+			return nil, cerr("remainder by zero")
 		}
-		return nil, cerr("%s of integers", op)
+		return intBinop(op, xu, yu)
 	}
 	// At least one i64: signed arithmetic (u64 operands reinterpret, as an `as i64` would).
 	x := toI64Wrap(a)
 	y := toI64Wrap(b)
+	if (op == stack.BinDiv || op == stack.BinMod) && (y == 0 || (x == math.MinInt64 && y == -1)) {
+		if op == stack.BinDiv {
+			return nil, cerr("division overflow")
+		}
+		return nil, cerr("remainder overflow")
+	}
+	return intBinop(op, x, y)
+}
+
+// intBinop applies op to two integers of one type, wrapping on overflow; the caller has refused
+// the divisions that would fail. Shift counts are taken modulo 64.
+func intBinop[T int64 | uint64](op stack.BinaryOp, x, y T) (any, error) {
 	switch op {
 	case stack.BinAdd:
 		return x + y, nil
@@ -160,14 +142,8 @@ func binop(op stack.BinaryOp, a, b any) (any, error) {
 	case stack.BinMul:
 		return x * y, nil
 	case stack.BinDiv:
-		if y == 0 || (x == math.MinInt64 && y == -1) {
-			return nil, cerr("division overflow")
-		}
 		return x / y, nil
 	case stack.BinMod:
-		if y == 0 || (x == math.MinInt64 && y == -1) {
-			return nil, cerr("remainder overflow")
-		}
 		return x % y, nil
 	case stack.BinGt:
 		return x > y, nil
