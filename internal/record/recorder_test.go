@@ -152,9 +152,10 @@ func TestRecordStopsOnDiskFullKeepingArchive(t *testing.T) {
 	a, err := archive.Create(path, archive.Meta{}, nil)
 	require.NoError(t, err)
 	require.NoError(t, a.Close())
-	// MaxSize makes bbolt fail the commit that would grow the file past 512 KiB: the same path a full
-	// disk takes.
-	r := startRecording(t, ts, path, "", &archive.Options{MaxSize: 512 << 10})
+	// MaxSize makes bbolt fail the commit that would grow the file past 2 MiB: the same path a full
+	// disk takes. The first commit always fits (a batch holds at most 4 × 64 updates of ~2 KB before
+	// Append waits), so some updates are durable before the failure.
+	r := startRecording(t, ts, path, "", &archive.Options{MaxSize: 2 << 20})
 	require.NoError(t, ts.WaitApplied(context.Background(), 1))
 	big := make([]byte, 2000)
 	go func() {
