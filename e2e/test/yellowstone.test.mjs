@@ -97,6 +97,20 @@ async function open(client) {
   return stream;
 }
 
+// firstReplayedSlot subscribes to slots from the given slot and resolves with the first slot
+// the stream delivers.
+async function firstReplayedSlot(client, from) {
+  const stream = await open(client);
+  stream.write(request({ slots: { slots: { filterByCommitment: true } }, fromSlot: from.toString() }));
+  let replayed = null;
+  await collect(stream, (u) => {
+    if (u.slot && replayed === null) replayed = BigInt(u.slot.slot);
+    return replayed !== null;
+  });
+  stream.destroy();
+  return replayed;
+}
+
 // collect reads updates from stream until done(update) returns true, the stream fails or ends, or
 // timeoutMs passes.
 function collect(stream, done, timeoutMs = 60_000) {
@@ -218,14 +232,7 @@ test('official Yellowstone client against hyperstack sim', { timeout: 300_000 },
     const from = lastSlot - 3n > firstSlot ? lastSlot - 3n : firstSlot;
     const fresh = new Client(sim.endpoint, undefined, undefined);
     await fresh.connect();
-    const stream = await open(fresh);
-    stream.write(request({ slots: { slots: { filterByCommitment: true } }, fromSlot: from.toString() }));
-    let replayed = null;
-    await collect(stream, (u) => {
-      if (u.slot && replayed === null) replayed = BigInt(u.slot.slot);
-      return replayed !== null;
-    });
-    stream.destroy();
+    const replayed = await firstReplayedSlot(fresh, from);
     assert.equal(replayed, from, `replay from ${from} started at ${replayed}`);
   });
 });
@@ -286,14 +293,7 @@ test('official Yellowstone client against hyperstack replay --serve-geyser', { t
     const slot = BigInt((await fresh.getSlot(CommitmentLevel.PROCESSED)).slot);
     assert.ok(slot >= lastSlot && slot <= DEMO_LAST_SLOT, `GetSlot ${slot} (last seen ${lastSlot})`);
     const from = slot - 3n;
-    const stream = await open(fresh);
-    stream.write(request({ slots: { slots: { filterByCommitment: true } }, fromSlot: from.toString() }));
-    let replayed = null;
-    await collect(stream, (u) => {
-      if (u.slot && replayed === null) replayed = BigInt(u.slot.slot);
-      return replayed !== null;
-    });
-    stream.destroy();
+    const replayed = await firstReplayedSlot(fresh, from);
     assert.equal(replayed, from, `replay from ${from} started at ${replayed}`);
   });
 });
