@@ -560,35 +560,29 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 			return nil, err
 		}
 		if containsResolver(cl.Body) {
-			if dec, decOK, ok := uiAmountOfParam(cl); ok {
-				// arr.map(|x| ui_amount(x, <literal>)), ORE's per-square amounts: the body below
-				// evaluated directly. Elements that are not finite numbers, or results that are not
-				// finite, are dropped, as the body would drop them.
-				return func(e *cenv) (any, error) {
-					v, err := inner(e)
-					if err != nil {
-						return nil, err
-					}
-					arr, ok := v.([]any)
-					if !ok {
-						return nil, nil
-					}
-					out := make([]any, 0, len(arr))
-					for _, el := range arr {
-						f, ok := asF64(el)
-						if !ok || !decOK || math.IsNaN(f) || math.IsInf(f, 0) {
-							continue
-						}
-						r := f / pow10[dec]
-						if math.IsNaN(r) || math.IsInf(r, 0) {
-							continue
-						}
-						out = append(out, e.m.box.f64(r))
-					}
-					return out, nil
-				}, nil
-			}
 			// Over an array: each element as f64, elements whose body fails or is null are dropped.
+			elem := func(e *cenv, f float64) any {
+				e.vars[slot] = e.m.box.f64(f)
+				r, err := body(e)
+				if err != nil {
+					return nil
+				}
+				return r
+			}
+			if dec, decOK, ok := uiAmountOfParam(cl); ok {
+				// arr.map(|x| ui_amount(x, <literal>)), ORE's per-square amounts: the body
+				// evaluated directly, without boxing the element or evaluating the arguments.
+				elem = func(e *cenv, f float64) any {
+					if !decOK {
+						return nil
+					}
+					r, ok := uiAmountF64(f, dec)
+					if !ok {
+						return nil
+					}
+					return e.m.box.f64(r)
+				}
+			}
 			return func(e *cenv) (any, error) {
 				v, err := inner(e)
 				if err != nil {
@@ -604,12 +598,9 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 					if !ok {
 						continue
 					}
-					e.vars[slot] = e.m.box.f64(f)
-					r, err := body(e)
-					if err != nil || r == nil {
-						continue
+					if r := elem(e, f); r != nil {
+						out = append(out, r)
 					}
-					out = append(out, r)
 				}
 				return out, nil
 			}, nil

@@ -219,11 +219,17 @@ func uiAmount(m *Machine, args *[3]any) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, nil
 	}
-	r := raw / pow10[dec]
-	if math.IsNaN(r) || math.IsInf(r, 0) {
+	r, ok := uiAmountF64(raw, dec)
+	if !ok {
 		return nil, cerr("ui_amount is not finite")
 	}
 	return m.box.f64(r), nil
+}
+
+// uiAmountF64 is raw / 10^dec; ok is false when that is not finite.
+func uiAmountF64(raw float64, dec uint8) (float64, bool) {
+	r := raw / pow10[dec]
+	return r, !math.IsNaN(r) && !math.IsInf(r, 0)
 }
 
 func rawAmount(_ *Machine, args *[3]any) (any, error) {
