@@ -473,7 +473,7 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 	if !ok {
 		return nil, dst[:0], ErrUnknownDiscriminator
 	}
-	if a.fieldNames == nil || !namedStruct(a.layout) {
+	if !namedStruct(a.layout) {
 		return a, dst[:0], ErrNotStruct
 	}
 	out, err := p.structValues(a.layout, data, len(a.Discriminator), p.Strict, dst)
@@ -481,6 +481,18 @@ func (p *IDL) DecodeAccountFields(data []byte, dst []any) (*AccountDef, []any, e
 }
 
 func namedStruct(n *node) bool { return n != nil && n.kind == kindStruct && !n.tuple }
+
+// fieldKeys returns the keys of a named struct's fields, in order (nil for any other node).
+func fieldKeys(n *node) []string {
+	if !namedStruct(n) {
+		return nil
+	}
+	keys := make([]string, len(n.fields))
+	for i := range n.fields {
+		keys[i] = n.fields[i].key
+	}
+	return keys
+}
 
 // structValues decodes the named struct n at off as decodeRoot would, appending the values of its
 // fields to dst[:0] instead of building the object; the errors are decodeRoot's.
@@ -529,14 +541,12 @@ func (p *IDL) DecodeInstructionFields(data []byte, dst []any) (*InstructionDef, 
 	if !ok {
 		return nil, dst[:0], ErrUnknownDiscriminator
 	}
-	if ix.argNames == nil || !namedStruct(ix.layout) {
+	if !namedStruct(ix.layout) {
 		return ix, dst[:0], ErrNotStruct
 	}
 	off := len(ix.Discriminator)
 	out, err := p.structValues(ix.layout, data, off, p.Strict, dst)
-	if err != nil && p.PadShortArgs && len(data) > off && len(data) < 256 && isShort(err) {
-		padded := make([]byte, 256)
-		copy(padded, data)
+	if padded, retry := p.padShortArgs(ix, data, err); retry {
 		out, err = p.structValues(ix.layout, padded, off, false, dst)
 	}
 	if err != nil {
@@ -571,15 +581,24 @@ func (p *IDL) DecodeInstruction(data []byte) (ix *InstructionDef, args map[strin
 		return nil, nil, ErrUnknownDiscriminator
 	}
 	v, _, err := decodeRoot(ix.layout, data, len(ix.Discriminator), p.Strict, p.keys)
-	if err != nil && p.PadShortArgs && len(data) > len(ix.Discriminator) && len(data) < 256 && isShort(err) {
-		padded := make([]byte, 256)
-		copy(padded, data)
+	if padded, retry := p.padShortArgs(ix, data, err); retry {
 		v, _, err = decodeRoot(ix.layout, padded, len(ix.Discriminator), false, p.keys)
 	}
 	if err != nil {
 		return ix, nil, prefixPath(err, ix.Name)
 	}
 	return ix, v.(map[string]any), nil
+}
+
+// padShortArgs returns data zero-padded to 256 bytes when, with PadShortArgs, the arguments of ix
+// ended early (err) in data shorter than that: the instruction is then decoded again from it.
+func (p *IDL) padShortArgs(ix *InstructionDef, data []byte, err error) ([]byte, bool) {
+	if err == nil || !p.PadShortArgs || len(data) <= len(ix.Discriminator) || len(data) >= 256 || !isShort(err) {
+		return nil, false
+	}
+	padded := make([]byte, 256)
+	copy(padded, data)
+	return padded, true
 }
 
 func isShort(err error) bool {

@@ -89,10 +89,7 @@ func (p *IDL) resolve() error {
 			return fmt.Errorf("%w: account %s: type is not a struct with named fields", ErrBadIDL, a.Name)
 		}
 		a.layout = n
-		a.fieldNames = make([]string, len(n.fields))
-		for i := range n.fields {
-			a.fieldNames[i] = n.fields[i].key
-		}
+		a.fieldNames = fieldKeys(n)
 	}
 	for i := range p.Instructions {
 		ix := &p.Instructions[i]
@@ -101,12 +98,7 @@ func (p *IDL) resolve() error {
 			return fmt.Errorf("%w: instruction %s: %v", ErrBadIDL, ix.Name, err)
 		}
 		ix.layout = n
-		if namedStruct(n) {
-			ix.argNames = make([]string, len(n.fields))
-			for i := range n.fields {
-				ix.argNames[i] = n.fields[i].key
-			}
-		}
+		ix.argNames = fieldKeys(n)
 	}
 	for i := range p.Events {
 		ev := &p.Events[i]
