@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 )
 
 // u64Field locates the 8 bytes a u64 field occupies in an encoding: encode builds the encoding with
@@ -45,32 +44,36 @@ func patchU64(data []byte, off int, v uint64) []byte {
 	return out
 }
 
-// amountIx is the encoding of an instruction whose only argument that varies is a u64 amount (the
-// Token program's transfer, mint_to and burn; transfer_checked per decimals): a template produced
-// by the IDL encoder and the amount's offset in it.
+// amountIx is an instruction whose only argument that varies is a u64 amount (the Token program's
+// transfer, mint_to and burn; transfer_checked per decimals): a template produced by the IDL encoder
+// and the amount's offset in it, or (tmpl nil, when the IDL's layout does not allow patching) the
+// arguments to encode it with every time.
 type amountIx struct {
+	name string
+	args func(amount uint64) map[string]any
 	tmpl []byte
 	off  int
 }
 
-// newAmountIx prepares the patchable encoding of instruction name with args (amount varies).
-func newAmountIx(c *tokenCodec, name string, args func(amount uint64) map[string]any) (*amountIx, error) {
+// newAmountIx prepares the encoding of instruction name with args (amount varies).
+func newAmountIx(c *tokenCodec, name string, args func(amount uint64) map[string]any) *amountIx {
+	a := &amountIx{name: name, args: args}
 	enc := func(v uint64) ([]byte, error) { return c.idl.EncodeInstruction(name, args(v)) }
-	off, ok := u64Field(enc)
-	if !ok {
-		return nil, fmt.Errorf("%s: amount is not a plain u64 in the encoding", name)
+	if off, ok := u64Field(enc); ok {
+		if tmpl, err := enc(0); err == nil {
+			a.tmpl, a.off = tmpl, off
+		}
 	}
-	tmpl, err := enc(0)
-	if err != nil {
-		return nil, err
-	}
-	return &amountIx{tmpl: tmpl, off: off}, nil
+	return a
 }
 
-// data returns the instruction data for amount, carved from sl (instruction data leaves with the
-// transaction update).
-func (a *amountIx) data(sl *slabs, amount uint64) []byte {
-	out := sl.bytes.take(len(a.tmpl))
+// data returns the instruction data for amount; patched data is carved from the Sim's slab
+// (instruction data leaves with the transaction update).
+func (a *amountIx) data(c *tokenCodec, amount uint64) []byte {
+	if a.tmpl == nil {
+		return c.ixData(a.name, a.args(amount))
+	}
+	out := c.s.slab.bytes.take(len(a.tmpl))
 	copy(out, a.tmpl)
 	binary.LittleEndian.PutUint64(out[a.off:], amount)
 	return out

@@ -40,12 +40,13 @@ type tokenCodec struct {
 	idl *idl.IDL
 	err error
 	// Scratch values handed to the encoder, which does not retain them: refilled on every use.
-	acctVal, mintVal, argVal map[string]any
+	acctVal, mintVal map[string]any
 
 	// After an account's first encoding, a write that changes only its amount (token account) or
 	// supply (mint) patches a copy of the previous bytes at the field's offset, which the IDL
 	// encoder's own output locates (see u64Field); the same for the amount of transfer, mint_to and
-	// burn. amountOff/supplyOff are -1 when the IDL's layout does not allow it.
+	// burn (and transfer_checked, per decimals). amountOff/supplyOff are -1 when the IDL's layout
+	// does not allow it.
 	amountOff, supplyOff         int
 	ixTransfer, ixMintTo, ixBurn *amountIx
 	ixChecked                    map[uint32]*amountIx
@@ -80,7 +81,7 @@ func newTokenCodec(s *Sim, idls []*idl.IDL) (*tokenCodec, error) {
 			return nil, fmt.Errorf("spl token idl has no account %q: %w", name, ErrMissingIDL)
 		}
 	}
-	c := &tokenCodec{s: s, idl: p, acctVal: map[string]any{}, mintVal: map[string]any{}, argVal: map[string]any{},
+	c := &tokenCodec{s: s, idl: p, acctVal: map[string]any{}, mintVal: map[string]any{},
 		amountOff: -1, supplyOff: -1, ixChecked: map[uint32]*amountIx{}}
 	c.prepare()
 	return c, nil
@@ -105,50 +106,27 @@ func (c *tokenCodec) prepare() {
 		c.supplyOff = off
 	}
 	args := func(v uint64) map[string]any { return map[string]any{"amount": v} }
-	c.ixTransfer, _ = newAmountIx(c, "transfer", args)
-	c.ixMintTo, _ = newAmountIx(c, "mint_to", args)
-	c.ixBurn, _ = newAmountIx(c, "burn", args)
+	c.ixTransfer = newAmountIx(c, "transfer", args)
+	c.ixMintTo = newAmountIx(c, "mint_to", args)
+	c.ixBurn = newAmountIx(c, "burn", args)
 }
 
-// amountData encodes instruction name with amount (and decimals for transfer_checked).
-func (c *tokenCodec) amountData(name string, amount uint64, decimals uint32) []byte {
-	var a *amountIx
-	switch name {
-	case "transfer":
-		a = c.ixTransfer
-	case "mint_to":
-		a = c.ixMintTo
-	case "burn":
-		a = c.ixBurn
-	case "transfer_checked":
-		var ok bool
-		if a, ok = c.ixChecked[decimals]; !ok {
-			a, _ = newAmountIx(c, name, func(v uint64) map[string]any {
-				return map[string]any{"amount": v, "decimals": uint64(decimals)}
-			})
-			c.ixChecked[decimals] = a
-		}
+// transferChecked is the transfer_checked instruction for a mint's decimals.
+func (c *tokenCodec) transferChecked(decimals uint32) *amountIx {
+	a, ok := c.ixChecked[decimals]
+	if !ok {
+		a = newAmountIx(c, "transfer_checked", func(v uint64) map[string]any {
+			return map[string]any{"amount": v, "decimals": uint64(decimals)}
+		})
+		c.ixChecked[decimals] = a
 	}
-	if a != nil {
-		return a.data(&c.s.slab, amount)
-	}
-	return c.ixData(name, c.amountArgs(amount, decimals, name == "transfer_checked"))
+	return a
 }
 
 func (c *tokenCodec) fail(err error) {
 	if c.err == nil {
 		c.err = err
 	}
-}
-
-// amountArgs returns the scratch argument map holding amount (and decimals when checked).
-func (c *tokenCodec) amountArgs(amount uint64, decimals uint32, checked bool) map[string]any {
-	clear(c.argVal)
-	c.argVal["amount"] = amount
-	if checked {
-		c.argVal["decimals"] = uint64(decimals)
-	}
-	return c.argVal
 }
 
 func (c *tokenCodec) ixData(name string, args map[string]any) []byte {
@@ -294,12 +272,12 @@ func (c *tokenCodec) transfer(t *txn, owner, src, dst *account, m *mint, amount 
 	p := c.s.progs.token
 	var n *ixNode
 	if checked {
-		n = t.ix(p, c.amountData("transfer_checked", amount, m.decimals),
+		n = t.ix(p, c.transferChecked(m.decimals).data(c, amount),
 			w(src), r(m.acct), w(dst), rs(owner))
 		n.cu = 6_200
 		n.line(logTransferChecked)
 	} else {
-		n = t.ix(p, c.amountData("transfer", amount, 0), w(src), w(dst), rs(owner))
+		n = t.ix(p, c.ixTransfer.data(c, amount), w(src), w(dst), rs(owner))
 		n.cu = 4_644
 		n.line(logTransfer)
 	}
@@ -316,7 +294,7 @@ func (c *tokenCodec) transfer(t *txn, owner, src, dst *account, m *mint, amount 
 
 // transferCPI is a Transfer invoked by another program (parent) whose PDA owns src.
 func (c *tokenCodec) transferCPI(t *txn, parent *ixNode, authority, src, dst *account, amount uint64) {
-	n := t.cpi(parent, c.s.progs.token, c.amountData("transfer", amount, 0), w(src), w(dst), r(authority))
+	n := t.cpi(parent, c.s.progs.token, c.ixTransfer.data(c, amount), w(src), w(dst), r(authority))
 	n.cu = 4_644
 	n.line(logTransfer)
 	src.token.amount -= amount
@@ -327,7 +305,7 @@ func (c *tokenCodec) transferCPI(t *txn, parent *ixNode, authority, src, dst *ac
 
 // mintTo adds a MintTo instruction signed by the mint authority and applies it.
 func (c *tokenCodec) mintTo(t *txn, m *mint, dst *account, amount uint64) {
-	n := t.ix(c.s.progs.token, c.amountData("mint_to", amount, 0), w(m.acct), w(dst), rs(m.authority))
+	n := t.ix(c.s.progs.token, c.ixMintTo.data(c, amount), w(m.acct), w(dst), rs(m.authority))
 	n.cu = 4_492
 	n.line(logMintTo)
 	m.supply += amount
@@ -338,7 +316,7 @@ func (c *tokenCodec) mintTo(t *txn, m *mint, dst *account, amount uint64) {
 
 // mintToCPI is MintTo invoked by another program (parent) with a PDA mint authority.
 func (c *tokenCodec) mintToCPI(t *txn, parent *ixNode, m *mint, dst *account, amount uint64) {
-	n := t.cpi(parent, c.s.progs.token, c.amountData("mint_to", amount, 0), w(m.acct), w(dst), r(m.authority))
+	n := t.cpi(parent, c.s.progs.token, c.ixMintTo.data(c, amount), w(m.acct), w(dst), r(m.authority))
 	n.cu = 4_492
 	n.line(logMintTo)
 	m.supply += amount
@@ -349,7 +327,7 @@ func (c *tokenCodec) mintToCPI(t *txn, parent *ixNode, m *mint, dst *account, am
 
 // burn adds a Burn instruction signed by the account owner and applies it.
 func (c *tokenCodec) burn(t *txn, owner, src *account, m *mint, amount uint64) {
-	n := t.ix(c.s.progs.token, c.amountData("burn", amount, 0), w(src), w(m.acct), rs(owner))
+	n := t.ix(c.s.progs.token, c.ixBurn.data(c, amount), w(src), w(m.acct), rs(owner))
 	n.cu = 4_753
 	n.line(logBurn)
 	m.supply -= amount

@@ -14,7 +14,7 @@ func TestTokenPatchesMatchTheEncoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.scen.(*splToken).tc
-	if c.amountOff < 0 || c.supplyOff < 0 || c.ixTransfer == nil || c.ixMintTo == nil || c.ixBurn == nil {
+	if c.amountOff < 0 || c.supplyOff < 0 || c.ixTransfer.tmpl == nil || c.ixMintTo.tmpl == nil || c.ixBurn.tmpl == nil {
 		t.Fatalf("the SPL Token IDL's layouts were not recognised: %+v", c)
 	}
 	g := newGen(9, 9)
@@ -36,12 +36,15 @@ func TestTokenPatchesMatchTheEncoder(t *testing.T) {
 		if want, _ := c.encodeMint(m); !bytes.Equal(m.acct.data, want) {
 			t.Fatalf("patched mint %x, encoder %x", m.acct.data, want)
 		}
-		for _, name := range []string{"transfer", "mint_to", "burn", "transfer_checked"} {
-			dec := uint32(i % 12)
-			got := c.amountData(name, a.token.amount, dec)
-			want := c.ixData(name, c.amountArgs(a.token.amount, dec, name == "transfer_checked"))
+		checked := c.transferChecked(uint32(i % 12))
+		if checked.tmpl == nil {
+			t.Fatalf("transfer_checked's layout was not recognised")
+		}
+		for _, ix := range []*amountIx{c.ixTransfer, c.ixMintTo, c.ixBurn, checked} {
+			got := ix.data(c, a.token.amount)
+			want := c.ixData(ix.name, ix.args(a.token.amount))
 			if !bytes.Equal(got, want) {
-				t.Fatalf("%s(%d): patched %x, encoder %x", name, a.token.amount, got, want)
+				t.Fatalf("%s(%d): patched %x, encoder %x", ix.name, a.token.amount, got, want)
 			}
 		}
 	}
