@@ -127,13 +127,13 @@ func (c *conn) pushLocked(m outMsg) {
 }
 
 // startLocked makes sure the queue is being written. With direct set the connection is left to
-// the flusher (the queue holds live frames only); otherwise a writer goroutine starts unless one
-// runs. Caller holds mu.
+// the flusher (the queue holds live frames only, so the connection is not closing); otherwise a
+// writer goroutine starts unless one runs. Caller holds mu.
 func (c *conn) startLocked(direct bool) {
 	if c.writing {
 		return
 	}
-	if direct && !c.closing && c.bc.raw != nil {
+	if direct && c.bc.raw != nil {
 		if c.dirty {
 			return
 		}

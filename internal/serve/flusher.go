@@ -117,11 +117,12 @@ func (f *flusher) round() bool {
 }
 
 // flushDirect sends c's queue without blocking when no writer runs. It returns the frames and
-// payload bytes handed to the socket.
+// payload bytes handed to the socket. A closing connection's queue holds its close frame, which
+// starts a writer, and a dead one's queue is empty: neither gets past the first check.
 func (c *conn) flushDirect(f *flusher) (frames, bytes int) {
 	c.mu.Lock()
 	c.dirty = false
-	if c.writing || c.closing || c.dead || len(c.queue) == 0 {
+	if c.writing || len(c.queue) == 0 {
 		c.mu.Unlock()
 		return 0, 0
 	}
@@ -192,47 +193,33 @@ func (c *conn) flushDirect(f *flusher) (frames, bytes int) {
 	return frames, bytes
 }
 
-// writeDirect writes the leading live frames of batch without blocking, gathering them in buf.
-// It returns how many messages were handed to the socket (the last of them possibly in part, then
-// tail is true) and the error of a write that failed before writing anything.
+// writeDirect writes the leading live frames of batch without blocking: consecutive frames are
+// gathered in buf up to batchFlushBytes, a frame on its own is written as is. It returns how many
+// messages were handed to the socket (the last of them possibly in part, then tail is true) and
+// the error of a write that failed before writing anything.
 func (c *conn) writeDirect(batch []outMsg, buf *[]byte) (next int, tail bool, err error) {
-	if len(batch) == 1 {
-		if m := batch[0]; m.op == opWire {
-			complete, err := c.bc.writeNow(m.data)
-			if err != nil {
-				return 0, false, err
-			}
-			return 1, !complete, nil
+	for next < len(batch) && batch[next].op == opWire {
+		end, size := next+1, len(batch[next].data)
+		for end < len(batch) && batch[end].op == opWire && size+len(batch[end].data) <= batchFlushBytes {
+			size += len(batch[end].data)
+			end++
 		}
-		return 0, false, nil
-	}
-	b := (*buf)[:0]
-	defer func() { *buf = b[:0] }()
-	start := 0
-	for i, m := range batch {
-		if m.op != opWire || len(m.data) > batchFlushBytes {
-			next = i
-			break
-		}
-		if len(b)+len(m.data) > batchFlushBytes {
-			complete, err := c.bc.writeNow(b)
-			if err != nil {
-				return start, false, err
+		p := batch[next].data
+		if end-next > 1 {
+			b := (*buf)[:0]
+			for _, m := range batch[next:end] {
+				b = append(b, m.data...)
 			}
-			if !complete {
-				return i, true, nil
-			}
-			b, start = b[:0], i
+			*buf, p = b, b
 		}
-		b = append(b, m.data...)
-		next = i + 1
-	}
-	if len(b) > 0 {
-		complete, err := c.bc.writeNow(b)
+		complete, err := c.bc.writeNow(p)
 		if err != nil {
-			return start, false, err
+			return next, false, err
 		}
-		return next, !complete, nil
+		if !complete {
+			return end, true, nil
+		}
+		next = end
 	}
 	return next, false, nil
 }
