@@ -116,17 +116,14 @@ func (a *Archive) scan(ctx context.Context, from, to uint64, keep func(Update) b
 		batch []Update
 		arena []byte
 	)
+	if borrow {
+		arena = make([]byte, 0, 1<<20)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch = batch[:0]
-		if borrow {
-			arena = arena[:0]
-			if arena == nil {
-				arena = make([]byte, 0, 1<<20)
-			}
-		}
+		batch, arena = batch[:0], arena[:0]
 		done := false
 		err := a.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketUpdates).Cursor()

@@ -136,12 +136,18 @@ func (p *Pipeline) Machine() *vm.Machine { return p.machine }
 func (p *Pipeline) Feed(seq uint64, raw []byte) error {
 	p.msg.Reset()
 	if err := (proto.UnmarshalOptions{Merge: true}).Unmarshal(raw, p.msg); err != nil {
-		p.stats.Updates++
-		p.stats.BadUpdates++
-		p.log.Warn("skipping undecodable update", "seq", seq, "err", err)
+		p.SkipUndecodable(seq, err)
 		return nil
 	}
 	return p.FeedMessage(seq, p.msg)
+}
+
+// SkipUndecodable counts and logs an update whose bytes did not unmarshal (err), for a caller that
+// unmarshals itself; Feed does the same for its own input.
+func (p *Pipeline) SkipUndecodable(seq uint64, err error) {
+	p.stats.Updates++
+	p.stats.BadUpdates++
+	p.log.Warn("skipping undecodable update", "seq", seq, "err", err)
 }
 
 // FeedMessage runs one decoded SubscribeUpdate. The events extracted alias u: u must not change until

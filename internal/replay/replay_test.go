@@ -407,3 +407,19 @@ func TestParseLinesReportsLine(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "line 2")
 }
+
+// An update whose bytes are no SubscribeUpdate is counted and skipped; the rest replays as before.
+func TestRunSkipsUndecodableUpdate(t *testing.T) {
+	a := demoArchive(t, 1, 10)
+	want, before := replayBytes(t, a, Options{})
+	w, err := a.NewWriter(archive.WriterConfig{})
+	require.NoError(t, err)
+	_, err = w.Append(archive.Incoming{Raw: []byte{0xff, 0xff, 0xff}})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+
+	got, res := replayBytes(t, a, Options{})
+	require.Equal(t, uint64(1), res.Pipeline.BadUpdates)
+	require.Equal(t, before.Updates+1, res.Updates, "the bad update is fed and counted")
+	require.Equal(t, string(want), string(got), "it changes no mutation")
+}

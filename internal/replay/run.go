@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,13 +19,13 @@ import (
 	"github.com/hyperstack-go/hyperstack/internal/vm"
 )
 
-// Options configure a replay.
 // BatchGCPercent is the garbage collector setting `hyperstack replay` runs with (unless GOGC is set):
 // a replay allocates quickly (decoded accounts, patches) over a small live heap, and collecting at
 // five times the live heap instead of twice saves about a quarter of its CPU time. The replay
 // benchmarks run with it too.
 const BatchGCPercent = 400
 
+// Options configure a replay.
 type Options struct {
 	// Spec and Program are the stack (Program compiled from Spec). Required.
 	Spec    *stack.Spec
@@ -213,9 +212,8 @@ const (
 type fed struct {
 	seq, slot uint64
 	hasSlot   bool
-	raw       []byte
 	msg       *geyserpb.SubscribeUpdate
-	ok        bool // msg holds the decoded update
+	uerr      error // the bytes were no SubscribeUpdate; msg holds nothing
 	evs       []event.Event
 	xerr      error // extraction failed
 }
@@ -265,14 +263,10 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 				f.msg = new(geyserpb.SubscribeUpdate)
 			}
 			f.msg.Reset()
-			f.seq, f.slot, f.hasSlot, f.raw = u.Seq, u.Slot, u.HasSlot, nil
-			// Unmarshal copies what it keeps; only an undecodable update keeps its borrowed bytes,
-			// for the pipeline to count and log.
-			f.ok = proto.Unmarshal(u.Raw, f.msg) == nil
-			if !f.ok {
-				f.raw = bytes.Clone(u.Raw)
-			} else {
-				// Extraction runs here, beside the read, so the pipeline's goroutine only runs the VM.
+			f.seq, f.slot, f.hasSlot = u.Seq, u.Slot, u.HasSlot
+			// Unmarshal copies what it keeps, so the borrowed bytes are not needed after it.
+			// Extraction runs here, beside the read, so the pipeline's goroutine only runs the VM.
+			if f.uerr = proto.Unmarshal(u.Raw, f.msg); f.uerr == nil {
 				f.evs, f.xerr = ex.Update(f.msg, u.Seq, f.evs[:0])
 			}
 			if len(cur) == cap(cur) {
@@ -304,17 +298,13 @@ func feedArchive(ctx context.Context, a *archive.Archive, fromSlot, toSlot, toSe
 		if err == nil {
 			for i := range batch {
 				f := &batch[i]
-				if f.ok {
-					err = p.FeedExtracted(f.seq, f.msg, f.evs, f.xerr)
-				} else {
-					err = p.Feed(f.seq, f.raw) // counts and logs the undecodable update
-				}
-				if err != nil {
+				if f.uerr != nil {
+					p.SkipUndecodable(f.seq, f.uerr)
+				} else if err = p.FeedExtracted(f.seq, f.msg, f.evs, f.xerr); err != nil {
 					cancel()
 					break
 				}
 				after(f.seq, f.slot, f.hasSlot)
-				f.raw = nil
 			}
 		}
 		free <- batch
