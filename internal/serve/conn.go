@@ -157,9 +157,7 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
-		batch := c.queue
-		c.queue, c.spare = c.spare[:0], nil
-		c.inflight, c.queued = c.queued, 0
+		batch := c.takeLocked()
 		c.mu.Unlock()
 
 		sentClose, err := c.writeBatch(batch)
@@ -167,11 +165,7 @@ func (c *conn) writeLoop() {
 
 		c.mu.Lock()
 		c.spare = batch[:0]
-		c.inflight = 0
-		if c.waiters > 0 && c.spaceCh != nil {
-			close(c.spaceCh)
-			c.spaceCh = nil
-		}
+		c.releaseLocked()
 		c.mu.Unlock()
 		if err != nil {
 			c.srv.log.Debug("write failed", "ip", c.ip, "err", err)
@@ -181,6 +175,25 @@ func (c *conn) writeLoop() {
 		if sentClose {
 			time.AfterFunc(c.srv.cfg.CloseGrace, c.kill)
 		}
+	}
+}
+
+// takeLocked takes the whole queue for writing; its bytes count as in flight until releaseLocked.
+// Caller holds mu.
+func (c *conn) takeLocked() []outMsg {
+	batch := c.queue
+	c.queue, c.spare = c.spare[:0], nil
+	c.inflight, c.queued = c.queued, 0
+	return batch
+}
+
+// releaseLocked ends the write of a batch from takeLocked: its bytes leave the queue bound and
+// enqueueWait callers look for space again. Caller holds mu.
+func (c *conn) releaseLocked() {
+	c.inflight = 0
+	if c.waiters > 0 && c.spaceCh != nil {
+		close(c.spaceCh)
+		c.spaceCh = nil
 	}
 }
 

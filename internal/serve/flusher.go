@@ -126,9 +126,7 @@ func (c *conn) flushDirect(f *flusher) (frames, bytes int) {
 		c.mu.Unlock()
 		return 0, 0
 	}
-	batch := c.queue
-	c.queue, c.spare = c.spare[:0], nil
-	c.inflight, c.queued = c.queued, 0
+	batch := c.takeLocked()
 	c.writing = true
 	c.mu.Unlock()
 
@@ -150,11 +148,7 @@ func (c *conn) flushDirect(f *flusher) (frames, bytes int) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.inflight = 0
-	if c.waiters > 0 && c.spaceCh != nil {
-		close(c.spaceCh)
-		c.spaceCh = nil
-	}
+	c.releaseLocked()
 	if c.dead {
 		c.writing = false
 		clear(batch)
