@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -78,24 +79,11 @@ func (s *Sim) produce(ctx context.Context, batches chan<- batch) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if s.err != nil {
+		if !s.fill() || s.err != nil {
 			return s.err
 		}
-		if s.done && s.head >= len(s.queue) {
-			return nil
-		}
-		if s.head >= len(s.queue) {
-			clear(s.queue)
-			s.queue, s.head = s.queue[:0], 0
-			s.step()
-			if s.err != nil {
-				return s.err
-			}
-		}
-		b := batch{ups: make([]*geyserpb.SubscribeUpdate, len(s.queue)-s.head), last: s.done}
-		copy(b.ups, s.queue[s.head:])
-		clear(s.queue)
-		s.queue, s.head = s.queue[:0], 0
+		b := batch{ups: slices.Clone(s.queue[s.head:]), last: s.done}
+		s.resetQueue()
 		if !b.last {
 			b.k = s.stats.Slots - start - 1
 		}

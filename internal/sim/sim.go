@@ -106,8 +106,6 @@ type Sim struct {
 	luts     []solana.Pubkey
 	leaders  []*account
 	owners   map[solana.Pubkey][]byte
-	// The slices of the two owners most account updates carry, looked up without the map.
-	systemOwner, tokenOwner []byte
 
 	// Chain state of the slot being generated.
 	slot, parent    uint64
@@ -162,7 +160,6 @@ func New(scenarioName string, seed uint64, opts Options) (*Sim, error) {
 	if s.log == nil {
 		s.log = log.New(io.Discard)
 	}
-	s.systemOwner, s.tokenOwner = s.ownerBytes(systemProgramID), s.ownerBytes(tokenProgramID)
 	if opts.StartSlot > anchorSlot-anchorBlockHeight {
 		s.blockHeight = opts.StartSlot - (anchorSlot - anchorBlockHeight)
 	} else {
@@ -205,21 +202,35 @@ func (s *Sim) Slot() uint64 { return s.slot }
 // finalized statuses) have been produced. An update belongs to the caller; the generator never
 // touches it again.
 func (s *Sim) Next() (*geyserpb.SubscribeUpdate, error) {
-	for s.head >= len(s.queue) {
+	if !s.fill() {
 		if s.err != nil {
 			return nil, s.err
 		}
-		if s.done {
-			return nil, io.EOF
-		}
-		clear(s.queue)
-		s.queue, s.head = s.queue[:0], 0
-		s.step()
+		return nil, io.EOF
 	}
 	u := s.queue[s.head]
 	s.queue[s.head] = nil
 	s.head++
 	return u, nil
+}
+
+// fill generates slots until the queue holds an update not handed out yet; false when the
+// generator has ended or failed (s.err).
+func (s *Sim) fill() bool {
+	for s.head >= len(s.queue) {
+		if s.err != nil || s.done {
+			return false
+		}
+		s.resetQueue()
+		s.step()
+	}
+	return true
+}
+
+// resetQueue empties the queue (dropping its references) for the next slot.
+func (s *Sim) resetQueue() {
+	clear(s.queue)
+	s.queue, s.head = s.queue[:0], 0
 }
 
 func (s *Sim) newHash() (string, []byte) {
@@ -348,11 +359,12 @@ func (s *Sim) emitSlot(r slotRef, st geyserpb.SlotStatus) {
 
 // ownerBytes returns a shared, never-modified byte slice for an owner address.
 func (s *Sim) ownerBytes(p solana.Pubkey) []byte {
-	switch {
-	case p == tokenProgramID && s.tokenOwner != nil:
-		return s.tokenOwner
-	case p == systemProgramID && s.systemOwner != nil:
-		return s.systemOwner
+	// The two owners most account updates carry, without the map.
+	switch p {
+	case tokenProgramID:
+		return tokenProgramID[:]
+	case systemProgramID:
+		return systemProgramID[:]
 	}
 	b, ok := s.owners[p]
 	if !ok {
