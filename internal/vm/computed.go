@@ -677,12 +677,9 @@ func (cc *computedCompiler) method(x *stack.ExprMethodCall) (cfn, error) {
 				return uint64(len(v)), nil
 			case string:
 				return uint64(len(v)), nil
-			case map[string]any:
-				return uint64(len(v)), nil
-			case *record:
-				return uint64(v.len()), nil
-			case *srec:
-				return uint64(v.len()), nil
+			}
+			if n, ok := objectLen(v); ok {
+				return uint64(n), nil
 			}
 		case "to_string":
 			return displayString(v), nil
