@@ -312,21 +312,7 @@ func getPathIn(v any, segs []string) (any, bool) {
 }
 
 // getPath walks segs through nested objects.
-func getPath(m map[string]any, segs []string) (any, bool) {
-	var cur any = m
-	for _, s := range segs {
-		var ok bool
-		if obj, isMap := cur.(map[string]any); isMap {
-			cur, ok = obj[s]
-		} else {
-			cur, ok = objectGet(cur, s)
-		}
-		if !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
+func getPath(m map[string]any, segs []string) (any, bool) { return getPathIn(m, segs) }
 
 // deepCopy copies arrays and objects so the copy can be changed independently.
 func deepCopy(v any) any {
@@ -479,19 +465,6 @@ func keyPrefix(s string) uint64 {
 		p |= uint64(s[i]) << (56 - 8*i)
 	}
 	return p
-}
-
-// sortStrings sorts small slices by insertion, larger ones with sort.Strings.
-func sortStrings(s []string) {
-	if len(s) > 32 {
-		sort.Strings(s)
-		return
-	}
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 const hexDigits = "0123456789abcdef"
