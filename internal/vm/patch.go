@@ -3,6 +3,7 @@ package vm
 import (
 	"bytes"
 	"sort"
+	"strings"
 
 	"github.com/hyperstack-go/hyperstack/internal/event"
 )
@@ -48,8 +49,8 @@ func rankEmitPaths(eps []*emitPath) {
 			ep.keys = make([]string, len(ep.segs))
 			ep.group = make([]int32, len(ep.segs))
 			for d, seg := range ep.segs {
-				ep.keys[d] = string(append(appendString(nil, seg), ':'))
-				prefix := joinSegs(ep.segs[:d+1])
+				ep.keys[d] = jsonKey(seg)
+				prefix := strings.Join(ep.segs[:d+1], ".")
 				g, ok := groups[prefix]
 				if !ok {
 					g = int32(len(groups))
@@ -62,21 +63,6 @@ func rankEmitPaths(eps []*emitPath) {
 			}
 		}
 	}
-}
-
-func joinSegs(segs []string) string {
-	n := 0
-	for _, s := range segs {
-		n += len(s) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, s := range segs {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = append(b, s...)
-	}
-	return string(b)
 }
 
 // dirtyEntry is a path changed by the current run. It holds no pointers, so the dirty list is

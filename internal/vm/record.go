@@ -22,16 +22,28 @@ type recordShape struct {
 }
 
 func newRecordShape(names []string) *recordShape {
-	s := &recordShape{names: names, order: make([]int32, len(names)), keys: make([]string, len(names))}
-	for i := range s.order {
-		s.order[i] = int32(i)
-	}
-	sort.SliceStable(s.order, func(i, j int) bool { return names[s.order[i]] < names[s.order[j]] })
-	for i, o := range s.order {
-		s.keys[i] = string(append(appendString(nil, names[o]), ':'))
-	}
+	s := &recordShape{names: names}
+	s.order, s.keys = keyOrder(names)
 	return s
 }
+
+// keyOrder returns the indexes of names in key order and, in that order, each name as a JSON
+// object key and colon.
+func keyOrder(names []string) (order []int32, keys []string) {
+	order = make([]int32, len(names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.SliceStable(order, func(i, j int) bool { return names[order[i]] < names[order[j]] })
+	keys = make([]string, len(order))
+	for i, o := range order {
+		keys[i] = jsonKey(names[o])
+	}
+	return order, keys
+}
+
+// jsonKey is k as a JSON object key followed by its colon.
+func jsonKey(k string) string { return string(append(appendString(nil, k), ':')) }
 
 // get returns the value of key k.
 func (r *record) get(k string) (any, bool) {

@@ -1,9 +1,6 @@
 package vm
 
-import (
-	"math/bits"
-	"sort"
-)
+import "math/bits"
 
 // A section record is a top-level object of a state row (a section: state, results, rewards...)
 // created by the Machine when a write first goes into it. Its keys are the second segments of the
@@ -42,17 +39,7 @@ func (s *secShape) slot(key string) int32 {
 	return i
 }
 
-func (s *secShape) finish() {
-	s.order = make([]int32, len(s.keys))
-	for i := range s.order {
-		s.order[i] = int32(i)
-	}
-	sort.Slice(s.order, func(i, j int) bool { return s.keys[s.order[i]] < s.keys[s.order[j]] })
-	s.jsonKeys = make([]string, len(s.order))
-	for i, o := range s.order {
-		s.jsonKeys[i] = string(append(appendString(nil, s.keys[o]), ':'))
-	}
-}
+func (s *secShape) finish() { s.order, s.jsonKeys = keyOrder(s.keys) }
 
 func newSrec(shape *secShape) *srec {
 	r := &srec{shape: shape, vals: make([]any, len(shape.keys))}
