@@ -12,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest/orestack"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/sim"
-	"github.com/hyperstack-go/hyperstack/internal/stack"
 	"github.com/hyperstack-go/hyperstack/internal/vm"
 )
 
@@ -39,23 +38,7 @@ const benchSlots = 400
 
 // oreBenchStack loads and compiles the shared ORE stack and its IDLs, skipping when ../shared is absent.
 func oreBenchStack(tb testing.TB) (*vm.Program, []*idl.IDL) {
-	tb.Helper()
-	data, err := os.ReadFile(fixturestest.Shared(tb, "hyperstack/OreStream.stack.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	spec, err := stack.Parse(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prog, err := vm.Compile(spec)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idls, err := idl.ParseStack(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	_, prog, idls := orestack.Load(tb)
 	return prog, idls
 }
 

@@ -2,14 +2,13 @@ package replay
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest"
+	"github.com/hyperstack-go/hyperstack/fixtures/fixturestest/orestack"
 
 	"github.com/hyperstack-go/hyperstack/fixtures"
-	"github.com/hyperstack-go/hyperstack/internal/idl"
 	"github.com/hyperstack-go/hyperstack/internal/sim"
 	"github.com/hyperstack-go/hyperstack/internal/stack"
 	"github.com/hyperstack-go/hyperstack/internal/vm"
@@ -32,27 +31,7 @@ func demoStack(tb testing.TB) (*stack.Spec, *vm.Program) {
 }
 
 // oreStack is the shared ORE stack, compiled, with its IDLs for the simulator.
-func oreStack(tb testing.TB) (*stack.Spec, *vm.Program, []*idl.IDL) {
-	tb.Helper()
-	path := sharedFixture(tb, "hyperstack/OreStream.stack.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	spec, err := stack.Parse(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prog, err := vm.Compile(spec)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idls, err := idl.ParseStack(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return spec, prog, idls
-}
+var oreStack = orestack.Load
 
 // simArchive writes slots of a simulator scenario into a new archive file in dir and returns its
 // path.
