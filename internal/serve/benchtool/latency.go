@@ -157,79 +157,93 @@ func pace(perSec int, seconds float64, send func(i int) error) error {
 	return nil
 }
 
-// latencyClients connects n clients to url, each sending hello and waiting for one reply, prints
-// "ready", and reads until stdin closes; then it prints every latency it saw, in microseconds,
-// separated by spaces. Each client reads into a buffer of its own, reused for every message.
+// runLatencyClients connects n clients to url (see dialLatencyClients), prints "ready", and reads
+// until stdin closes; then it prints every latency it saw, in microseconds, separated by spaces.
 func runLatencyClients(url string, n int, hello string) error {
-	conns := make([]*websocket.Conn, 0, n)
-	for i := range n {
-		c, _, err := websocket.DefaultDialer.Dial(url, nil)
-		if err != nil {
-			return fmt.Errorf("dial %d: %w", i, err)
-		}
-		if err := c.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
-			return err
-		}
-		conns = append(conns, c)
+	lc, err := dialLatencyClients(url, n, []byte(hello))
+	if err != nil {
+		return err
 	}
-	var (
-		wg   sync.WaitGroup
-		acks sync.WaitGroup
-		mu   sync.Mutex
-		lats []int64
-	)
-	acks.Add(n)
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []int64
-			buf := make([]byte, 0, 4096)
-			first := true
-			for {
-				_, r, err := c.NextReader()
-				if err != nil {
-					break
-				}
-				buf = buf[:0]
-				for {
-					if len(buf) == cap(buf) {
-						buf = append(buf, 0)[:len(buf)]
-					}
-					k, err := r.Read(buf[len(buf):cap(buf)])
-					buf = buf[:len(buf)+k]
-					if err != nil {
-						break
-					}
-				}
-				now := time.Now()
-				if first {
-					first = false
-					acks.Done()
-					continue
-				}
-				if us, ok := stampOf(buf); ok {
-					mine = append(mine, now.Sub(time.UnixMicro(us)).Microseconds())
-				}
-			}
-			mu.Lock()
-			lats = append(lats, mine...)
-			mu.Unlock()
-		}()
-	}
-	acks.Wait()
 	fmt.Println("ready")
 	io.Copy(io.Discard, os.Stdin)
-	for _, c := range conns {
-		c.Close()
-	}
-	wg.Wait()
 	w := bufio.NewWriter(os.Stdout)
-	for _, l := range lats {
-		w.WriteString(strconv.FormatInt(l, 10))
+	for _, l := range lc.stop() {
+		w.WriteString(strconv.FormatInt(l.Microseconds(), 10))
 		w.WriteByte(' ')
 	}
 	return w.Flush()
+}
+
+// latencyClients are the clients of a latency run.
+type latencyClients struct {
+	conns []*websocket.Conn
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	lats  []time.Duration
+}
+
+// dialLatencyClients connects n clients to url, each sending hello and taking the first message
+// it receives as the reply, and returns once every client has its reply. From then on each client
+// records the latency of every message carrying a "t" stamp, reading into a buffer of its own that
+// it reuses for every message.
+func dialLatencyClients(url string, n int, hello []byte) (*latencyClients, error) {
+	lc := &latencyClients{conns: make([]*websocket.Conn, 0, n)}
+	for i := range n {
+		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			lc.conns = append(lc.conns, c)
+			err = c.WriteMessage(websocket.TextMessage, hello)
+		}
+		if err != nil {
+			lc.stop()
+			return nil, fmt.Errorf("client %d: %w", i, err)
+		}
+	}
+	var acks sync.WaitGroup
+	acks.Add(n)
+	for _, c := range lc.conns {
+		lc.wg.Add(1)
+		go func() {
+			defer lc.wg.Done()
+			var (
+				mine []time.Duration
+				buf  bytes.Buffer
+			)
+			for first := true; ; first = false {
+				_, r, err := c.NextReader()
+				if err != nil {
+					if first {
+						acks.Done()
+					}
+					break
+				}
+				buf.Reset()
+				buf.ReadFrom(r)
+				now := time.Now()
+				if first {
+					acks.Done()
+					continue
+				}
+				if us, ok := stampOf(buf.Bytes()); ok {
+					mine = append(mine, now.Sub(time.UnixMicro(us)))
+				}
+			}
+			lc.mu.Lock()
+			lc.lats = append(lc.lats, mine...)
+			lc.mu.Unlock()
+		}()
+	}
+	acks.Wait()
+	return lc, nil
+}
+
+// stop disconnects the clients and returns the latencies they recorded.
+func (lc *latencyClients) stop() []time.Duration {
+	for _, c := range lc.conns {
+		c.Close()
+	}
+	lc.wg.Wait()
+	return lc.lats
 }
 
 // stampOf finds the "t" field's microsecond timestamp in a frame.
@@ -248,56 +262,14 @@ func stampOf(b []byte) (int64, bool) {
 
 // latencyRunInProcess is latencyRun with the clients in this process.
 func latencyRunInProcess(url string, n int, hello []byte, perSec int, seconds float64, send func(i int) error) ([]time.Duration, error) {
-	var (
-		mu   sync.Mutex
-		lats []time.Duration
-		wg   sync.WaitGroup
-		acks sync.WaitGroup
-	)
-	conns := make([]*websocket.Conn, 0, n)
-	for i := range n {
-		c, _, err := websocket.DefaultDialer.Dial(url, nil)
-		if err != nil {
-			return nil, fmt.Errorf("dial %d: %w", i, err)
-		}
-		c.WriteMessage(websocket.TextMessage, hello)
-		conns = append(conns, c)
+	lc, err := dialLatencyClients(url, n, hello)
+	if err != nil {
+		return nil, err
 	}
-	acks.Add(n)
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			first := true
-			for {
-				_, b, err := c.ReadMessage()
-				now := time.Now()
-				if err != nil {
-					break
-				}
-				if first {
-					first = false
-					acks.Done()
-					continue
-				}
-				if us, ok := stampOf(b); ok {
-					mine = append(mine, now.Sub(time.UnixMicro(us)))
-				}
-			}
-			mu.Lock()
-			lats = append(lats, mine...)
-			mu.Unlock()
-		}()
-	}
-	acks.Wait()
 	if err := pace(perSec, seconds, send); err != nil {
+		lc.stop()
 		return nil, err
 	}
 	time.Sleep(500 * time.Millisecond)
-	for _, c := range conns {
-		c.Close()
-	}
-	wg.Wait()
-	return lats, nil
+	return lc.stop(), nil
 }
