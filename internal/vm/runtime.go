@@ -60,13 +60,19 @@ func (e *evCtx) reset(b *evCtx) {
 // rootMap returns the account's decoded fields as an object.
 func (e *evCtx) rootMap() map[string]any {
 	if e.root == nil && e.fields != nil {
-		names := e.acct.FieldNames()
-		e.root = make(map[string]any, len(names))
-		for i, n := range names {
-			e.root[n] = e.fields[i]
-		}
+		e.root = e.fieldsObject()
 	}
 	return e.root
+}
+
+// fieldsObject builds a fresh object of the account's decoded top-level values (e.fields).
+func (e *evCtx) fieldsObject() map[string]any {
+	names := e.acct.FieldNames()
+	out := make(map[string]any, len(names))
+	for i, n := range names {
+		out[n] = e.fields[i]
+	}
+	return out
 }
 
 func (e *evCtx) addressString() string {
@@ -179,12 +185,7 @@ func (m *Machine) wholeEvent(e *evCtx) map[string]any {
 	if e.isAccount {
 		if e.root == nil && e.fields != nil {
 			// Decoded account fields never carry __* keys.
-			names := e.acct.FieldNames()
-			out := make(map[string]any, len(names))
-			for i, n := range names {
-				out[n] = e.fields[i]
-			}
-			return out
+			return e.fieldsObject()
 		}
 		out := make(map[string]any, len(e.root))
 		for k, v := range e.root {
