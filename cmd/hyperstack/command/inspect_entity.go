@@ -118,14 +118,9 @@ func runInspectEntity(ctx context.Context, f *Factory, opts *inspectEntityOption
 			why, opts.Archive, stackFlag(opts.Stack))
 		defer replayGC(f)()
 		bar := newProgressLine(f, "replayed", cp.Seq)
-		var done, lastSlot uint64
 		st, err = replay.EntityByReplay(ctx, a, replay.Options{Spec: spec, Program: prog, Logger: logger,
-			Progress: func(_, slot uint64) {
-				done++
-				lastSlot = max(lastSlot, slot)
-				bar.update(done, lastSlot)
-			}}, eopts)
-		bar.done(done, lastSlot)
+			Progress: bar.add}, eopts)
+		bar.finish()
 	}
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ type progressLine struct {
 	total   uint64
 	verb    string
 	printed bool
+	// count and slot are what add has seen so far.
+	count, slot uint64
 }
 
 func newProgressLine(f *Factory, verb string, total uint64) *progressLine {
@@ -59,6 +61,16 @@ func (p *progressLine) draw(done, slot uint64, t time.Time) {
 	fmt.Fprintf(p.w, "\r\033[K%s", line)
 	p.printed = true
 }
+
+// add counts one more item at slot and redraws; its signature is replay.Options.Progress's.
+func (p *progressLine) add(_, slot uint64) {
+	p.count++
+	p.slot = max(p.slot, slot)
+	p.update(p.count, p.slot)
+}
+
+// finish finishes the line with the count add has seen.
+func (p *progressLine) finish() { p.done(p.count, p.slot) }
 
 // done finishes the line.
 func (p *progressLine) done(done, slot uint64) {

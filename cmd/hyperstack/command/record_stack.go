@@ -56,9 +56,7 @@ func (s recordStack) closeLive(live *replay.Live, logger *log.Logger) error {
 	if err := live.Close(); err != nil {
 		return err
 	}
-	in := live.Info()
-	logger.Info("golden stored", "stack_hash", in.StackHash, "updates", in.Updates, "records", in.Records,
-		"digest", replay.ShortHash(in.Digest))
+	logGolden(logger, live.Info())
 	return nil
 }
 
@@ -71,7 +69,11 @@ func (s recordStack) importGolden(ctx context.Context, a *archive.Archive, logge
 	if err != nil {
 		return err
 	}
-	logger.Info("golden stored", "stack_hash", res.Golden.StackHash, "updates", res.Golden.Updates,
-		"records", res.Golden.Records, "digest", replay.ShortHash(res.Golden.Digest))
+	logGolden(logger, *res.Golden)
 	return nil
+}
+
+func logGolden(logger *log.Logger, in replay.Info) {
+	logger.Info("golden stored", "stack_hash", in.StackHash, "updates", in.Updates, "records", in.Records,
+		"digest", replay.ShortHash(in.Digest))
 }

@@ -153,15 +153,9 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 		return err
 	}
 	bar := newProgressLine(f, "replayed", total)
-	var done, lastSlot uint64
 	ro := replay.Options{
 		Spec: spec, Program: prog, FromSlot: opts.FromSlot, ToSlot: opts.ToSlot, WriteGolden: opts.WriteGolden,
-		Logger: logger,
-		Progress: func(seq, slot uint64) {
-			done++
-			lastSlot = max(lastSlot, slot)
-			bar.update(done, lastSlot)
-		},
+		Logger: logger, Progress: bar.add,
 	}
 
 	if opts.Verify {
@@ -172,7 +166,7 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 		}
 		if err == nil {
 			vr, err = replay.Verify(ctx, a, replay.VerifyOptions{Options: ro, GoldenHash: golden})
-			bar.done(done, lastSlot)
+			bar.finish()
 		}
 		var ng *replay.NoGoldenError
 		switch {
@@ -208,7 +202,7 @@ func runReplay(cmd *cobra.Command, f *Factory, opts *replayOptions) error {
 		ro.Out = outFile
 	}
 	res, err := replay.Run(ctx, a, ro)
-	bar.done(done, lastSlot)
+	bar.finish()
 	if err != nil {
 		return err
 	}
