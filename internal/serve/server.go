@@ -101,7 +101,7 @@ func New(cfg *Config) (*Server, error) {
 		shutdownDone: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.registry)
-	for range max(runtime.GOMAXPROCS(0), 1) {
+	for range runtime.GOMAXPROCS(0) {
 		s.flushers = append(s.flushers, newFlusher(s))
 	}
 	if s.broker == nil {
