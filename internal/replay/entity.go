@@ -220,10 +220,7 @@ func EntityFromGolden(ctx context.Context, g *Golden, opts EntityOptions) (*Enti
 			st.Mutations++
 			st.FirstSlot = l.Slot
 			if opts.History {
-				if len(l.Append) == 0 {
-					l.Append = nil
-				}
-				st.History = append(st.History, Change{UpdateSeq: h.seq, Line: l})
+				st.History = append(st.History, Change{UpdateSeq: h.seq, Line: l}) // parseLine leaves an empty Append nil
 			}
 		}
 	}
