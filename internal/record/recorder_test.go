@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/stretchr/testify/require"
 	berrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/archive"
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
@@ -312,4 +314,56 @@ func TestRecorderGapFromSourceAndSourceError(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), cp.Seq, "everything before the error is flushed")
 	require.ErrorIs(t, (&record.Recorder{}).Run(context.Background()), record.ErrNoArchive)
+}
+
+// With the source lending update bytes from the transport's buffers (the record command without
+// --stack), the archive still holds every update byte-exact and in order: the recorder copies each one
+// before its buffer is reused. The stream server packs many updates per HTTP/2 frame, so most are lent.
+func TestRecordLentUpdatesByteExact(t *testing.T) {
+	var raws [][]byte
+	for i := range 6000 {
+		data := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 50+(i*53)%900)
+		if i%211 == 0 {
+			data = bytes.Repeat([]byte{byte(i)}, 70_000) // spans HTTP/2 frames
+		}
+		raw, err := proto.Marshal(geysertest.Account(uint64(100+i/40), geysertest.Key(i), ownerA, uint64(i), data, uint64(i)))
+		require.NoError(t, err)
+		raws = append(raws, raw)
+	}
+	ss := geysertest.StartStream(t, raws)
+	ss.Release()
+	path := filepath.Join(t.TempDir(), "lent.archive")
+	a, err := archive.Create(path, archive.Meta{}, nil)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	rec := &record.Recorder{Archive: a, Writer: archive.WriterConfig{OnCommit: func(cp archive.Checkpoint) {
+		if cp.Seq == uint64(len(raws)) {
+			close(done)
+		}
+	}}}
+	src, err := source.New(source.Config{Endpoint: ss.Endpoint, Commitment: "processed",
+		Filters: source.Filters{AccountOwners: []string{ownerA.String()}}, ResumeSlot: rec.ResumeSlot, Seen: rec.Seen,
+		LendRaw: true})
+	require.NoError(t, err)
+	rec.Source = src
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- rec.Run(ctx) }()
+	select {
+	case <-done:
+	case err := <-stopped:
+		t.Fatalf("recorder stopped early: %v", err)
+	}
+	cancel()
+	require.NoError(t, <-stopped)
+	i := 0
+	require.NoError(t, a.Scan(context.Background(), 0, math.MaxUint64, func(u archive.Update) error {
+		require.Less(t, i, len(raws))
+		require.Equal(t, uint64(i+1), u.Seq)
+		require.True(t, bytes.Equal(raws[i], u.Raw), "update %d differs from what the server sent", i)
+		i++
+		return nil
+	}))
+	require.Equal(t, len(raws), i)
+	require.NoError(t, a.Close())
 }

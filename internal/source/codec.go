@@ -8,8 +8,22 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// rawFrame receives one message's wire bytes untouched.
-type rawFrame struct{ b []byte }
+// rawFrame receives one message's wire bytes untouched. With lend set, a message that lies in one
+// transport buffer is referenced rather than copied: b is then valid until release.
+type rawFrame struct {
+	b    []byte
+	lend bool
+	held mem.BufferSlice // buffers referenced by b, freed by release
+}
+
+// release lets go of the transport buffers b points into, if any.
+func (f *rawFrame) release() {
+	if f.held != nil {
+		f.held.Free()
+		f.held = nil
+	}
+	f.b = nil
+}
 
 // rawCodec marshals requests as protobuf and hands received messages over as raw bytes, so the
 // recorder stores exactly what the server sent. It is forced on the Subscribe call only; its name
@@ -41,6 +55,12 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		if len(data) == 1 {
 			if sb, ok := data[0].(mem.SliceBuffer); ok {
 				f.b = sb
+				return nil
+			}
+			if f.lend {
+				data.Ref()
+				f.held = data
+				f.b = data[0].ReadOnlyData()
 				return nil
 			}
 		}

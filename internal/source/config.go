@@ -73,6 +73,11 @@ type Config struct {
 	// duplicates; 0 means DefaultDedupSlots (64). Keys of slots below the current resume slot are
 	// forgotten earlier, since a reconnect never replays them.
 	DedupSlots uint64
+	// LendRaw lends Update.Raw instead of giving it away: the bytes are valid only until OnUpdate
+	// returns, and the handler copies what it keeps. Most messages then reach the handler straight
+	// from the transport's buffers, without a copy of their own (a recorder copies them into its
+	// batch anyway).
+	LendRaw bool
 	// Logger receives connection, retry and gap messages; nil is silent.
 	Logger *log.Logger
 	// Clock supplies time and sleeps; nil is the system clock. Tests inject a fake one.

@@ -19,7 +19,8 @@ type Handler interface {
 
 // Update is one SubscribeUpdate as received.
 type Update struct {
-	// Raw is the SubscribeUpdate exactly as it arrived on the wire. It is owned by the handler.
+	// Raw is the SubscribeUpdate exactly as it arrived on the wire. It is owned by the handler, or
+	// lent to it until OnUpdate returns when Config.LendRaw is set.
 	Raw []byte
 	// Kind is the update_oneof case.
 	Kind geyserpb.UpdateKind

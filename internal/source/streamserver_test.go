@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ type collectHandler struct {
 }
 
 func (h *collectHandler) OnUpdate(u *source.Update) error {
-	h.raws = append(h.raws, u.Raw)
+	h.raws = append(h.raws, bytes.Clone(u.Raw)) // a lent Raw is only valid during the call
 	if len(h.raws) == h.want {
 		return errBenchDone
 	}
@@ -35,8 +36,15 @@ func (h *collectHandler) OnGap(source.Gap) error { return nil }
 
 // The stream server feeds the real client: every message arrives byte-exact and in order, across
 // more data than the client's connection window (so the server must wait for window updates) and
-// messages larger than an HTTP/2 frame.
+// messages larger than an HTTP/2 frame; the same with Raw lent from the transport's buffers (the
+// server packs several messages per frame, so most are).
 func TestStreamServerDeliversSequence(t *testing.T) {
+	for _, lend := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lend=%v", lend), func(t *testing.T) { testStreamServerDelivers(t, lend) })
+	}
+}
+
+func testStreamServerDelivers(t *testing.T, lend bool) {
 	owner := geysertest.Key(7000)
 	var msgs [][]byte
 	total := 0
@@ -61,7 +69,7 @@ func TestStreamServerDeliversSequence(t *testing.T) {
 	}
 	ss := geysertest.StartStream(t, msgs)
 	y, err := source.New(source.Config{Endpoint: ss.Endpoint, Commitment: "processed",
-		Filters: source.Filters{AccountOwners: []string{owner.String()}, Slots: true}})
+		Filters: source.Filters{AccountOwners: []string{owner.String()}, Slots: true}, LendRaw: lend})
 	if err != nil {
 		t.Fatal(err)
 	}

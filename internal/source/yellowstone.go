@@ -310,7 +310,7 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 	}
 	pingReply := &geyserpb.SubscribeRequest{Ping: &geyserpb.SubscribeRequestPing{Id: 1}}
 	for {
-		var f rawFrame
+		f := rawFrame{lend: y.cfg.LendRaw}
 		if err := stream.RecvMsg(&f); err != nil {
 			healthy = received && y.clock.Now().Sub(start) >= y.backoff.ResetAfter
 			if c := context.Cause(sctx); errors.Is(c, errStalled) {
@@ -342,6 +342,7 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 			if (slot <= dedupHigh && st.dedup.has(slot, kh)) ||
 				(slot <= seenHigh && y.cfg.Seen != nil && y.cfg.Seen(string(sc.key))) {
 				st.duplicates++
+				f.release()
 				continue
 			}
 		}
@@ -352,10 +353,13 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 			y.log.Warn("gap: updates in these slots may be missing", "from_slot", g.FromSlot, "to_slot", g.ToSlot,
 				"reason", g.Reason)
 			if err := h.OnGap(g); err != nil {
+				f.release()
 				return false, &handlerError{err}
 			}
 		}
-		if err := h.OnUpdate(u); err != nil {
+		err := h.OnUpdate(u)
+		f.release()
+		if err != nil {
 			return false, &handlerError{err}
 		}
 		st.delivered++

@@ -209,7 +209,9 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 		},
 		ResumeSlot: rec.ResumeSlot,
 		Seen:       rec.Seen,
-		Logger:     f.Logger("source"),
+		// The archive copies each update into its batch; a live golden (--stack) keeps the bytes.
+		LendRaw: stk.spec == nil,
+		Logger:  f.Logger("source"),
 	})
 	if err != nil {
 		if errors.Is(err, source.ErrBadEndpoint) || errors.Is(err, source.ErrBadConfig) {
