@@ -110,7 +110,7 @@ run() {
 GT="$GO test -v -run '^\$' -benchmem"
 
 # Issue 2: recording.
-run record "$NPROC" "$GT -bench '^Benchmark(RecordVsRawBolt|RecordLoopback|RawBoltBatchedPuts)\$' -benchtime $RECORD_N $COUNT -timeout 30m ./internal/record"
+run record "$NPROC" "$GT -bench '^Benchmark(RecordVsRawBolt|RecordLoopback|RecordLoopbackFullServer|RawBoltBatchedPuts)\$' -benchtime $RECORD_N $COUNT -timeout 30m ./internal/record"
 run record-soak "$NPROC" "HYPERSTACK_SOAK_MINUTES=$SOAK_MINUTES go test -v -count 1 -run '^TestSoakRSS\$' -timeout 30m ./internal/record"
 # Issue 3: extraction and decoding, one core.
 run extract 1 "$GT -bench '$NOZZ' -cpu 1 $TIME $COUNT ./internal/extract"

@@ -43,7 +43,8 @@ type Recorder struct {
 	// AfterAppend, when set, is called on the receive goroutine after each update is appended, with
 	// the archive writer and the update's sequence number. Key-value data it queues with
 	// w.AppendKV commits atomically with that update's batch or a later one (live goldens). Its
-	// error stops the recording.
+	// error stops the recording. u.Raw is only valid during the call when the source lends it
+	// (source.Config.LendRaw).
 	AfterAppend func(w *archive.Writer, seq uint64, u *source.Update) error
 
 	initOnce sync.Once

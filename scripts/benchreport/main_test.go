@@ -127,7 +127,7 @@ func TestReportTargetsAndRatios(t *testing.T) {
 
 	// A ratio the benchmark reports itself.
 	require.Contains(t, row(t, doc, "record / raw bbolt (same run)"), "| 0.65× | 0.55 – 0.70 | 3 |  | ≥ 0.6× | met |")
-	require.Contains(t, row(t, doc, "record path (loopback gRPC → archive, fsync'd batches)"), "| 195,000 updates/s |")
+	require.Contains(t, row(t, doc, "record path (loopback gRPC → source → archive, fsync'd batches)"), "| 195,000 updates/s |")
 	require.Contains(t, row(t, doc, "recording soak: RssAnon end / start (flat ≤ 1.25)"), "| 1.12× |")
 
 	// benchtool: per-run pairs of the same run, lower-is-better targets.

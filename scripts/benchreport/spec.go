@@ -109,14 +109,18 @@ func Sections() []Section {
 
 	const rec, rvr = "record", "BenchmarkRecordVsRawBolt"
 	recordRows := []Row{
-		{Label: "record path (loopback gRPC → archive, fsync'd batches)", Val: ref(rec, rvr, "record-updates/s"), Unit: "updates/s", Target: atLeast(150_000)},
+		{Label: "record path (loopback gRPC → source → archive, fsync'd batches)", Val: ref(rec, rvr, "record-updates/s"), Unit: "updates/s", Target: atLeast(150_000)},
 		{Label: "raw batched bbolt puts, same bytes, archive settings (baseline)", Val: ref(rec, rvr, "raw-updates/s"), Unit: "updates/s"},
 		{Label: "record / raw bbolt (same run)", Val: ref(rec, rvr, "ratio"), Unit: "×", Target: atLeast(0.6)},
+		{Label: "record path fed by the full test server (both ends on the two cores)", Val: ref(rec, rvr, "record-full-updates/s"), Unit: "updates/s"},
+		{Label: "record fed by the full test server / raw bbolt (same run)", Val: ref(rec, rvr, "ratio-full"), Unit: "×"},
 		{Label: "raw batched bbolt puts, 4 KiB pages", Val: ref(rec, rvr, "raw4k-updates/s"), Unit: "updates/s"},
 		{Label: "record / raw bbolt with 4 KiB pages", Val: ref(rec, rvr, "ratio4k"), Unit: "×"},
-		{Label: "CPU per update, record path (process, server included)", Val: ref(rec, rvr, "record-cpu-µs/update"), Unit: "µs"},
+		{Label: "CPU per update, record path (process, stream server included)", Val: ref(rec, rvr, "record-cpu-µs/update"), Unit: "µs"},
+		{Label: "CPU per update, record path fed by the full test server (process)", Val: ref(rec, rvr, "record-full-cpu-µs/update"), Unit: "µs"},
 		{Label: "CPU per update, raw bbolt puts", Val: ref(rec, rvr, "raw-cpu-µs/update"), Unit: "µs"},
 		{Label: "record path alone (BenchmarkRecordLoopback)", Val: ref(rec, "BenchmarkRecordLoopback", "updates/s"), Unit: "updates/s"},
+		{Label: "record path alone, full test server (BenchmarkRecordLoopbackFullServer)", Val: ref(rec, "BenchmarkRecordLoopbackFullServer", "updates/s"), Unit: "updates/s"},
 		{Label: "raw bbolt alone (BenchmarkRawBoltBatchedPuts)", Val: ref(rec, "BenchmarkRawBoltBatchedPuts", "updates/s"), Unit: "updates/s"},
 		{Label: "recording soak: RssAnon after warm-up", Val: ref("record-soak", "soak/record", "rss-start-MiB"), Unit: "MiB"},
 		{Label: "recording soak: RssAnon at the end", Val: ref("record-soak", "soak/record", "rss-end-MiB"), Unit: "MiB"},
