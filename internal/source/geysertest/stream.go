@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/http2"
@@ -25,7 +26,8 @@ const subscribePath = "/geyser.Geyser/Subscribe"
 // the messages go out back to back in DATA frames of the client's maximum frame size (as busy
 // HTTP/2 servers pack them), several frames per write, without copying. It applies no filter and
 // serves no other method; it handles what a Subscribe client needs of a server (settings, flow
-// control, pings, response headers) and nothing else.
+// control, pings, response headers) and nothing else. It counts the client's keepalive pings and can
+// stop answering them.
 //
 // It exists so that a benchmark measures the client: on one machine the full test server (Start)
 // spends about as much CPU sending an update as a client spends receiving and storing it, and a
@@ -43,6 +45,8 @@ type StreamServer struct {
 	subscribed chan struct{}
 	release    chan struct{}
 
+	pings    atomic.Int64 // PING frames received (not acks)
+	noAcks   atomic.Bool  // leave pings unanswered
 	mu       sync.Mutex
 	requests []*geyserpb.SubscribeRequest
 	conns    map[net.Conn]struct{}
@@ -110,6 +114,12 @@ func (s *StreamServer) Requests() []*geyserpb.SubscribeRequest {
 	defer s.mu.Unlock()
 	return append([]*geyserpb.SubscribeRequest(nil), s.requests...)
 }
+
+// Pings returns how many HTTP/2 PING frames (keepalive) clients have sent.
+func (s *StreamServer) Pings() int { return int(s.pings.Load()) }
+
+// StopPingAcks leaves every later PING unanswered, as a dead peer would.
+func (s *StreamServer) StopPingAcks() { s.noAcks.Store(true) }
 
 // Close stops the server and closes its connections. It is idempotent.
 func (s *StreamServer) Close() {
@@ -264,6 +274,10 @@ func (h *h2conn) handle(f http2.Frame) error {
 		h.mu.Unlock()
 	case *http2.PingFrame:
 		if !f.IsAck() {
+			h.s.pings.Add(1)
+			if h.s.noAcks.Load() {
+				return nil
+			}
 			return h.write(func() error { return h.fr.WritePing(true, f.Data) })
 		}
 	case *http2.MetaHeadersFrame:
