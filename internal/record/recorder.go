@@ -20,8 +20,9 @@ type Source interface {
 	Run(ctx context.Context, h source.Handler) error
 }
 
-// DefaultSeenSlots is how many slots below the resume slot seed duplicate detection.
-const DefaultSeenSlots = 2
+// DefaultSeenSlots is how many slots below the resume slot seed duplicate detection: the slots a
+// reconnect replays with the source's default resume margin (source.DefaultResumeMargin).
+const DefaultSeenSlots = source.DefaultResumeMargin
 
 // Recorder writes a Source into an Archive. Fill the fields, pass ResumeSlot and Seen to the source's
 // configuration, then call Run once.
@@ -38,7 +39,8 @@ type Recorder struct {
 	// Writer configures batching; the zero value uses the archive defaults.
 	Writer archive.WriterConfig
 	// SeenSlots is how many slots below the resume slot are read back to seed duplicate detection;
-	// 0 means DefaultSeenSlots.
+	// 0 means DefaultSeenSlots. It must be at least the source's ResumeMargin, or replayed updates of
+	// the slots in between are stored twice.
 	SeenSlots uint64
 	// AfterAppend, when set, is called on the receive goroutine after each update is appended, with
 	// the archive writer and the update's sequence number. Key-value data it queues with

@@ -34,6 +34,7 @@ const (
 	DefaultKeepaliveTimeout = 10 * time.Second
 	DefaultStallTimeout     = 60 * time.Second
 	DefaultDedupSlots       = 64
+	DefaultResumeMargin     = 2
 )
 
 // Config describes one Yellowstone subscription. The zero value of every field means its default.
@@ -61,16 +62,24 @@ type Config struct {
 	// StallTimeout ends a stream that delivered nothing (not even a server ping) for this long and
 	// reconnects; 0 means DefaultStallTimeout (60 s), negative disables the check.
 	StallTimeout time.Duration
-	// ResumeSlot returns the slot to resume from (sent as from_slot) on every (re)connect; false means
-	// "start at the live head". Nil resumes from the highest slot delivered by this Run, if any.
+	// ResumeSlot returns the slot to resume from on every (re)connect: the highest slot already
+	// handled; false means "start at the live head". Nil resumes from the highest slot delivered by
+	// this Run, if any. The request's from_slot is ResumeMargin slots below it.
 	ResumeSlot func() (uint64, bool)
+	// ResumeMargin is how many slots below the resume slot a reconnect asks the server to replay
+	// (from_slot = resume slot − ResumeMargin): the updates of one slot can arrive after those of a
+	// later one, so the last slots handled may be incomplete. The replayed updates already delivered,
+	// or Seen, are dropped. 0 means DefaultResumeMargin (2, the margin the Yellowstone client keeps);
+	// negative means none.
+	ResumeMargin int
 	// Seen reports whether an update with this DedupKey was already stored (for example by an earlier
-	// process writing the same archive); such updates are dropped. It is consulted for updates at or
-	// below the from_slot of the current connection (what the server replays that may predate this
-	// Run), so the resume slot should be the highest slot stored. Nil means "nothing seen".
+	// process writing the same archive); such updates are dropped. It is consulted for replayed
+	// updates up to the resume slot of the current connection (what the server replays that may
+	// predate this Run), so it should know the stored updates of the ResumeMargin slots below the
+	// resume slot and of the resume slot itself. Nil means "nothing seen".
 	Seen func(key string) bool
 	// DedupSlots caps how many recent slots of delivered DedupKeys are remembered to drop replayed
-	// duplicates; 0 means DefaultDedupSlots (64). Keys of slots below the current resume slot are
+	// duplicates; 0 means DefaultDedupSlots (64). Keys of slots below the current from_slot are
 	// forgotten earlier, since a reconnect never replays them.
 	DedupSlots uint64
 	// LendRaw lends Update.Raw instead of giving it away: the bytes are valid only until OnUpdate

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hyperstack-go/hyperstack/internal/geyserpb"
 	"github.com/hyperstack-go/hyperstack/internal/source"
@@ -328,7 +329,7 @@ func TestOutOfRangeDeliversGapAndContinuesLive(t *testing.T) {
 			c := newCollector()
 			var logs syncBuffer
 			y := newSource(t, ts, func(cfg *source.Config) {
-				cfg.ResumeSlot = func() (uint64, bool) { return 3, true }
+				cfg.ResumeSlot = func() (uint64, bool) { return 5, true } // from_slot 3
 				cfg.Logger = log.New(&logs)
 			})
 			running(t, y, c)
@@ -355,9 +356,11 @@ func TestOutOfRangeDeliversGapAndContinuesLive(t *testing.T) {
 func TestSeenHookDropsAlreadyStoredUpdates(t *testing.T) {
 	ts := geysertest.Start(t, geysertest.Options{})
 	feedSlots(ts, 1, 12)
-	want := expectedKeys(t, 10, 14)
+	// Resuming at slot 10 replays from slot 8: pretend an earlier process stored slots 8 and 9 and part
+	// of slot 10.
+	want := expectedKeys(t, 8, 14)
 	stored := map[string]bool{}
-	for _, k := range want[:4] { // pretend an earlier process stored part of slot 10
+	for _, k := range want[:16] {
 		stored[k] = true
 	}
 	c := newCollector()
@@ -369,8 +372,9 @@ func TestSeenHookDropsAlreadyStoredUpdates(t *testing.T) {
 	ctx := testCtx(t)
 	require.NoError(t, ts.WaitApplied(ctx, 1))
 	feedSlots(ts, 13, 14)
-	c.waitUntil(t, ctx, "the rest", func() bool { return len(c.data()) >= len(want)-4 })
-	require.Equal(t, want[4:], keys(t, c.data()))
+	c.waitUntil(t, ctx, "the rest", func() bool { return len(c.data()) >= len(want)-16 })
+	require.Equal(t, want[16:], keys(t, c.data()))
+	require.Equal(t, uint64(8), ts.Requests()[0].Msg.GetFromSlot())
 }
 
 func TestStalledStreamIsReplaced(t *testing.T) {
@@ -424,3 +428,58 @@ func TestServerPingsAreAnsweredAndKeepTheFilter(t *testing.T) {
 }
 
 var _ = codes.OK
+
+// The updates of one slot can arrive after those of a later one. A reconnect replays from two slots
+// below the resume slot, so a late update of an earlier slot that the dropped stream never delivered
+// is not lost, and what was delivered is not delivered twice.
+func TestResumeMarginRecoversLateUpdatesOfEarlierSlots(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		margin int
+		from   uint64
+		lost   bool
+	}{
+		{name: "default margin", from: 10},
+		{name: "no margin", margin: -1, from: 12, lost: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := geysertest.Start(t, geysertest.Options{PingInterval: -1})
+			owner := geysertest.Key(1000)
+			us := []*geyserpb.SubscribeUpdate{
+				geysertest.Account(10, geysertest.Key(1), owner, 1, []byte{1}, 1),
+				geysertest.Account(11, geysertest.Key(2), owner, 1, []byte{2}, 2),
+				geysertest.Account(12, geysertest.Key(3), owner, 1, []byte{3}, 3),
+				geysertest.Account(11, geysertest.Key(4), owner, 1, []byte{4}, 4), // late: slot 11 after slot 12
+				geysertest.Account(12, geysertest.Key(5), owner, 1, []byte{5}, 5),
+			}
+			var want []string
+			for i, u := range us {
+				if tc.lost && i == 3 {
+					continue
+				}
+				raw, err := proto.Marshal(u)
+				require.NoError(t, err)
+				k, ok := source.DedupKeyOf(raw)
+				require.True(t, ok)
+				want = append(want, k)
+			}
+			c := newCollector()
+			y := newSource(t, ts, func(cfg *source.Config) {
+				cfg.Commitment = "processed"
+				cfg.ResumeMargin = tc.margin
+			})
+			ts.DropAfter(3) // the first stream ends before the late update
+			running(t, y, c)
+			ctx := testCtx(t)
+			require.NoError(t, ts.WaitApplied(ctx, 1))
+			for _, u := range us {
+				require.NoError(t, ts.Publish(u, nil))
+			}
+			c.waitUntil(t, ctx, "the updates", func() bool { return len(c.data()) >= len(want) })
+			require.Equal(t, 1, ts.Drops())
+			require.NoError(t, ts.WaitApplied(ctx, 2))
+			require.Equal(t, tc.from, ts.Requests()[1].Msg.GetFromSlot())
+			require.Equal(t, want, keys(t, c.data()), "each update once, in the order received")
+		})
+	}
+}

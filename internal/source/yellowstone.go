@@ -69,6 +69,12 @@ func New(cfg Config) (*Yellowstone, error) {
 	if cfg.DedupSlots == 0 {
 		cfg.DedupSlots = DefaultDedupSlots
 	}
+	switch {
+	case cfg.ResumeMargin == 0:
+		cfg.ResumeMargin = DefaultResumeMargin
+	case cfg.ResumeMargin < 0:
+		cfg.ResumeMargin = 0
+	}
 	y := &Yellowstone{
 		cfg:        cfg,
 		target:     t,
@@ -131,11 +137,12 @@ func (y *Yellowstone) Run(ctx context.Context, h Handler) error {
 	st := &runState{dedup: newDedupSet()}
 	attempt := 0
 	for {
-		from, hasFrom := y.resumeSlot(st)
+		resume, hasFrom := y.resumeSlot(st)
 		if st.pendingGap != nil {
 			hasFrom = false // the server refused to replay: join the live head
 		}
-		healthy, err := y.stream(ctx, h, st, from, hasFrom)
+		from := y.fromSlot(resume)
+		healthy, err := y.stream(ctx, h, st, from, resume, hasFrom)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -197,6 +204,14 @@ func replayRefused(s *status.Status) bool {
 	return false
 }
 
+// fromSlot is the from_slot that resumes at resume: ResumeMargin slots earlier, but not below slot 1.
+func (y *Yellowstone) fromSlot(resume uint64) uint64 {
+	if m := uint64(y.cfg.ResumeMargin); resume > m {
+		return resume - m
+	}
+	return min(resume, 1)
+}
+
 func (y *Yellowstone) resumeSlot(st *runState) (uint64, bool) {
 	if y.cfg.ResumeSlot != nil {
 		return y.cfg.ResumeSlot()
@@ -245,9 +260,9 @@ func (y *Yellowstone) dialOptions() []grpc.DialOption {
 	return append(opts, y.cfg.DialOptions...)
 }
 
-// stream runs one connection. healthy reports that it received messages and lasted at least
-// Backoff.ResetAfter.
-func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from uint64, hasFrom bool) (healthy bool, err error) {
+// stream runs one connection, replaying from from_slot from when hasFrom (resume is the slot it
+// resumes at). healthy reports that it received messages and lasted at least Backoff.ResetAfter.
+func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from, resume uint64, hasFrom bool) (healthy bool, err error) {
 	cc, err := grpc.NewClient(y.target.Address, y.dialOptions()...)
 	if err != nil {
 		return false, err
@@ -306,7 +321,7 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 	dedupHigh := st.maxDelivered
 	seenHigh := uint64(0)
 	if hasFrom {
-		seenHigh = from
+		seenHigh = resume
 	}
 	pingReply := &geyserpb.SubscribeRequest{Ping: &geyserpb.SubscribeRequestPing{Id: 1}}
 	for {
@@ -373,8 +388,9 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from 
 	}
 }
 
-// dedupCutoff is the lowest slot whose keys must be kept: a reconnect resumes at the resume slot, so
-// nothing below it is replayed; and no more than DedupSlots slots are kept in any case.
+// dedupCutoff is the lowest slot whose keys must be kept: a reconnect replays from ResumeMargin
+// slots below the resume slot, so nothing below that is replayed; and no more than DedupSlots slots
+// are kept in any case.
 func (y *Yellowstone) dedupCutoff(maxDelivered uint64) uint64 {
 	cutoff := uint64(0)
 	if maxDelivered > y.cfg.DedupSlots {
@@ -388,7 +404,7 @@ func (y *Yellowstone) dedupCutoff(maxDelivered uint64) uint64 {
 		}
 		resume = r
 	}
-	return max(cutoff, min(resume, maxDelivered))
+	return max(cutoff, y.fromSlot(min(resume, maxDelivered)))
 }
 
 func (y *Yellowstone) watchStall(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc, last *atomic.Int64) {

@@ -49,7 +49,8 @@ func newRecordCommand(f *Factory) *cobra.Command {
 Updates are committed in durable batches (--batch-size updates or --batch-interval, whichever
 comes first). Ctrl-C or SIGTERM flushes and closes the archive. Running record again on an
 existing archive resumes from its checkpoint: the subscription asks the server to replay from
-the archive's last slot (from_slot), and updates already stored are dropped, so even after a
+two slots before the archive's last slot (from_slot; updates of one slot may arrive after those
+of a later one), and updates already stored are dropped, so even after a
 crash (kill -9) the archive continues with no duplicate and no missing update. Without filter
 flags a resumed recording uses the filters stored in the archive. When the server cannot
 replay that far back, a gap record names the missing slot range and recording continues live.

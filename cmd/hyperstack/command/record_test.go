@@ -203,7 +203,7 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	require.EqualValues(t, 20, m["last_slot"])
 	require.Equal(t, map[string]any{"account": 20.0, "slot": 20.0}, m["by_kind"])
 	reqs := ts.Requests()
-	require.Equal(t, uint64(10), reqs[len(reqs)-1].Msg.GetFromSlot())
+	require.Equal(t, uint64(8), reqs[len(reqs)-1].Msg.GetFromSlot(), "two slots before the last stored, 10")
 
 	// Different filters on resume are a usage error.
 	f, _, errOut := recordFactory(false)
