@@ -8,7 +8,8 @@
 // full decode, and (*Update).Message decodes on demand.
 //
 // The stream is kept alive forever: after any retryable failure it reconnects with exponential backoff
-// and full jitter, resuming with from_slot = Config.ResumeSlot(). Updates that were already delivered
+// and full jitter, resuming with from_slot = Config.ResumeSlot() − Config.ResumeMargin (two slots by
+// default: the updates of one slot can arrive after those of a later one). Updates that were already delivered
 // (or that Config.Seen reports as already stored) are dropped, keyed by DedupKey. When the server cannot
 // replay that far back (OUT_OF_RANGE, or "from_slot is not supported"), the handler receives a Gap with
 // the affected slot range and the stream continues from the live head. Unauthenticated and
