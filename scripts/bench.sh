@@ -39,6 +39,7 @@ if [ "$QUICK" = 1 ]; then
 	COUNT="-count 1"
 	TIME="-benchtime 100ms"
 	RECORD_N=20000x
+	RECORD_COUNT="-count 1"
 	RSS_EVENTS=200000x
 	SOAK_MINUTES=0.1
 	INSPECT_UPDATES=20000
@@ -50,6 +51,7 @@ else
 	COUNT="-count 3"
 	TIME=""
 	RECORD_N=300000x
+	RECORD_COUNT="-count 5" # fsync- and page-cache-bound: runs of one command spread by ±20%
 	RSS_EVENTS=10000000x
 	SOAK_MINUTES=1
 	INSPECT_UPDATES=1000000
@@ -110,7 +112,7 @@ run() {
 GT="$GO test -v -run '^\$' -benchmem"
 
 # Issue 2: recording.
-run record "$NPROC" "$GT -bench '^Benchmark(RecordVsRawBolt|RecordLoopback|RecordLoopbackFullServer|RawBoltBatchedPuts)\$' -benchtime $RECORD_N $COUNT -timeout 30m ./internal/record"
+run record "$NPROC" "$GT -bench '^Benchmark(RecordVsRawBolt|RecordLoopback|RecordLoopbackFullServer|RawBoltBatchedPuts)\$' -benchtime $RECORD_N $RECORD_COUNT -timeout 30m ./internal/record"
 run record-soak "$NPROC" "HYPERSTACK_SOAK_MINUTES=$SOAK_MINUTES go test -v -count 1 -run '^TestSoakRSS\$' -timeout 30m ./internal/record"
 # Issue 3: extraction and decoding, one core.
 run extract 1 "$GT -bench '$NOZZ' -cpu 1 $TIME $COUNT ./internal/extract"
