@@ -33,6 +33,7 @@ type recordOptions struct {
 	Import        string
 	BatchSize     int
 	BatchInterval time.Duration
+	ResumeMargin  int
 	Gzip          bool
 	Stack         string
 
@@ -49,8 +50,8 @@ func newRecordCommand(f *Factory) *cobra.Command {
 Updates are committed in durable batches (--batch-size updates or --batch-interval, whichever
 comes first). Ctrl-C or SIGTERM flushes and closes the archive. Running record again on an
 existing archive resumes from its checkpoint: the subscription asks the server to replay from
-two slots before the archive's last slot (from_slot; updates of one slot may arrive after those
-of a later one), and updates already stored are dropped, so even after a
+--resume-margin slots (2) before the archive's last slot (from_slot; updates of one slot may
+arrive after those of a later one), and updates already stored are dropped, so even after a
 crash (kill -9) the archive continues with no duplicate and no missing update. Without filter
 flags a resumed recording uses the filters stored in the archive. When the server cannot
 replay that far back, a gap record names the missing slot range and recording continues live.
@@ -98,6 +99,7 @@ offset where it stopped.`,
 	fl.StringVar(&opts.Import, "import", "", "import this length-prefixed capture file instead of connecting")
 	fl.IntVar(&opts.BatchSize, "batch-size", archive.DefaultBatchSize, "updates per durable batch")
 	fl.DurationVar(&opts.BatchInterval, "batch-interval", archive.DefaultBatchInterval, "longest wait before a batch is committed")
+	fl.IntVar(&opts.ResumeMargin, "resume-margin", source.DefaultResumeMargin, "on resume, also replay this many slots before the archive's last slot (updates of a slot may arrive after later ones)")
 	fl.BoolVar(&opts.Gzip, "gzip", false, "ask the server for gzip-compressed messages")
 	fl.StringVar(&opts.Stack, "stack", "", "compute this stack's golden digests live while recording (*.stack.json)")
 	return cmd
@@ -147,6 +149,9 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.ResumeMargin < 0 {
+		return flagErrorf("--resume-margin must be 0 or more, got %d", opts.ResumeMargin)
+	}
 	logger := f.Logger("record")
 	stk, err := opts.loadStack()
 	if err != nil {
@@ -194,7 +199,12 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 	if err != nil {
 		return err
 	}
-	rec := &record.Recorder{Logger: logger, Writer: wcfg}
+	// Duplicate detection reads back the slots a resume replays.
+	rec := &record.Recorder{Logger: logger, Writer: wcfg, SeenSlots: uint64(max(opts.ResumeMargin, 1))}
+	margin := opts.ResumeMargin
+	if margin == 0 {
+		margin = -1 // source.Config: none
+	}
 	src, err := source.New(source.Config{
 		Endpoint:   opts.Endpoint,
 		XToken:     opts.XToken,
@@ -208,8 +218,9 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 			Slots:               opts.Slots,
 			BlocksMeta:          opts.BlocksMeta,
 		},
-		ResumeSlot: rec.ResumeSlot,
-		Seen:       rec.Seen,
+		ResumeSlot:   rec.ResumeSlot,
+		ResumeMargin: margin,
+		Seen:         rec.Seen,
 		// The archive copies each update into its batch; a live golden (--stack) keeps the bytes.
 		LendRaw: stk.spec == nil,
 		Logger:  f.Logger("source"),

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,6 +151,9 @@ func TestInspectArchiveRefusesNonArchives(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "a usage error creates no archive")
 }
 
+// durableRe finds the durable count in record's progress output.
+var durableRe = regexp.MustCompile(`durable #(\d+)`)
+
 func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	ts := geysertest.Start(t, geysertest.Options{XToken: "secret-token", PingInterval: -1})
 	out := filepath.Join(t.TempDir(), "live.archive")
@@ -173,8 +177,17 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 		go func() { code <- Run(ctx, f, args) }()
 		require.NoError(t, ts.WaitApplied(context.Background(), applied))
 		feed(from, to)
-		marker := "durable #" + strconv.Itoa(want) + " "
-		for !strings.Contains(errOut.String()+" ", marker) {
+		// Stop at `want` durable updates or beyond (duplicates would overshoot; the checks below
+		// then fail instead of this loop waiting forever).
+		reached := func() bool {
+			for _, m := range durableRe.FindAllStringSubmatch(errOut.String(), -1) {
+				if n, _ := strconv.Atoi(m[1]); n >= want {
+					return true
+				}
+			}
+			return false
+		}
+		for !reached() {
 			select {
 			case c := <-code:
 				t.Fatalf("record exited with %d before %d updates: %s", c, want, errOut.String())
@@ -205,8 +218,21 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	reqs := ts.Requests()
 	require.Equal(t, uint64(8), reqs[len(reqs)-1].Msg.GetFromSlot(), "two slots before the last stored, 10")
 
-	// Different filters on resume are a usage error.
+	// A wider resume margin replays more slots; what is already stored is still dropped.
+	feed(21, 26) // recorded while stopped
+	record(60, 3, 26, 31, "record", "--x-token", "secret-token", "--batch-interval", "5ms", "--resume-margin", "6", "--out", out)
+	m = inspectJSON(t, out)
+	require.EqualValues(t, 60, m["messages"])
+	require.EqualValues(t, 30, m["last_slot"])
+	require.Equal(t, map[string]any{"account": 30.0, "slot": 30.0}, m["by_kind"])
+	reqs = ts.Requests()
+	require.Equal(t, uint64(14), reqs[len(reqs)-1].Msg.GetFromSlot(), "six slots before the last stored, 20")
 	f, _, errOut := recordFactory(false)
+	require.Equal(t, ExitUsage, Run(context.Background(), f, []string{"record", "--resume-margin", "-1", "--out", out}))
+	require.Contains(t, errOut.String(), "--resume-margin must be 0 or more")
+
+	// Different filters on resume are a usage error.
+	f, _, errOut = recordFactory(false)
 	require.Equal(t, ExitUsage, Run(context.Background(), f, []string{"record", "--x-token", "secret-token", "--blocks-meta", "--out", out}))
 	require.Contains(t, errOut.String(), "resume it with the same filters")
 
@@ -214,7 +240,7 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	f, _, errOut = recordFactory(false)
 	require.Equal(t, ExitFailure, Run(context.Background(), f, []string{"record", "--x-token", "wrong", "--out", out}))
 	require.Contains(t, errOut.String(), "unauthenticated")
-	require.EqualValues(t, 40, inspectJSON(t, out)["messages"])
+	require.EqualValues(t, 60, inspectJSON(t, out)["messages"], "nothing lost")
 }
 
 func TestRecordCommandOverTLSWithCACert(t *testing.T) {
