@@ -13,10 +13,10 @@ import (
 type rawFrame struct {
 	b    []byte
 	lend bool
-	held mem.BufferSlice // buffers referenced by b, freed by release
+	held mem.Buffer // the transport buffer b points into, freed by release
 }
 
-// release lets go of the transport buffers b points into, if any.
+// release lets go of the transport buffer b points into, if any.
 func (f *rawFrame) release() {
 	if f.held != nil {
 		f.held.Free()
@@ -58,9 +58,9 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 				return nil
 			}
 			if f.lend {
-				data.Ref()
-				f.held = data
-				f.b = data[0].ReadOnlyData()
+				data[0].Ref()
+				f.held = data[0]
+				f.b = f.held.ReadOnlyData()
 				return nil
 			}
 		}

@@ -324,8 +324,12 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from,
 		seenHigh = resume
 	}
 	pingReply := &geyserpb.SubscribeRequest{Ping: &geyserpb.SubscribeRequestPing{Id: 1}}
+	// A lent frame is released when the next one is read, or when the stream ends: after the
+	// handler is done with it whichever way the iteration left.
+	f := rawFrame{lend: y.cfg.LendRaw}
+	defer f.release()
 	for {
-		f := rawFrame{lend: y.cfg.LendRaw}
+		f.release()
 		if err := stream.RecvMsg(&f); err != nil {
 			healthy = received && y.clock.Now().Sub(start) >= y.backoff.ResetAfter
 			if c := context.Cause(sctx); errors.Is(c, errStalled) {
@@ -341,7 +345,6 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from,
 			y.log.Warn("malformed update from the server", "bytes", len(f.b), "err", err)
 		}
 		kind, slot := sc.kind, sc.slot
-		u := &Update{Raw: f.b, Kind: kind, Slot: slot, ReceivedAt: now}
 		if kind == geyserpb.KindPing {
 			// Answering keeps load balancers that close client-silent streams happy. A ping request
 			// never replaces the filter.
@@ -357,7 +360,6 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from,
 			if (slot <= dedupHigh && st.dedup.has(slot, kh)) ||
 				(slot <= seenHigh && y.cfg.Seen != nil && y.cfg.Seen(string(sc.key))) {
 				st.duplicates++
-				f.release()
 				continue
 			}
 		}
@@ -368,13 +370,10 @@ func (y *Yellowstone) stream(ctx context.Context, h Handler, st *runState, from,
 			y.log.Warn("gap: updates in these slots may be missing", "from_slot", g.FromSlot, "to_slot", g.ToSlot,
 				"reason", g.Reason)
 			if err := h.OnGap(g); err != nil {
-				f.release()
 				return false, &handlerError{err}
 			}
 		}
-		err := h.OnUpdate(u)
-		f.release()
-		if err != nil {
+		if err := h.OnUpdate(&Update{Raw: f.b, Kind: kind, Slot: slot, ReceivedAt: now}); err != nil {
 			return false, &handlerError{err}
 		}
 		st.delivered++
