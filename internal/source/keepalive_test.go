@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/hyperstack-go/hyperstack/internal/source"
 	"github.com/hyperstack-go/hyperstack/internal/source/geysertest"
 )
@@ -13,17 +15,8 @@ import (
 // they run in parallel.
 const keepaliveTime = 10 * time.Second
 
-// waitFor polls cond until it holds; the generous deadline only turns a hang into a failure.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// The limit only turns a hang into a failure.
+const waitLimit, poll = 2 * time.Minute, 50 * time.Millisecond
 
 func runKeepaliveClient(t *testing.T, ss *geysertest.StreamServer, ka source.Keepalive) {
 	t.Helper()
@@ -49,7 +42,7 @@ func TestKeepalivePingsIdleSubscription(t *testing.T) {
 	ss := geysertest.StartStream(t, nil)
 	ss.Release()
 	runKeepaliveClient(t, ss, source.Keepalive{Time: keepaliveTime, Timeout: 5 * time.Second})
-	waitFor(t, "two keepalive pings", func() bool { return ss.Pings() >= 2 })
+	require.Eventually(t, func() bool { return ss.Pings() >= 2 }, waitLimit, poll, "two keepalive pings")
 	if n := len(ss.Requests()); n != 1 {
 		t.Fatalf("%d subscriptions, want 1: the answered pings must not cost the connection", n)
 	}
@@ -63,8 +56,8 @@ func TestKeepaliveTimeoutReconnects(t *testing.T) {
 	ss.Release()
 	ss.StopPingAcks()
 	runKeepaliveClient(t, ss, source.Keepalive{Time: keepaliveTime, Timeout: time.Second})
-	waitFor(t, "the first subscription", func() bool { return len(ss.Requests()) >= 1 })
-	waitFor(t, "a second subscription after the unanswered ping", func() bool { return len(ss.Requests()) >= 2 })
+	require.Eventually(t, func() bool { return len(ss.Requests()) >= 2 }, waitLimit, poll,
+		"a second subscription after the unanswered ping")
 	if ss.Pings() < 1 {
 		t.Fatalf("the client subscribed again without having pinged")
 	}
