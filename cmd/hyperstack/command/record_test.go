@@ -154,6 +154,38 @@ func TestInspectArchiveRefusesNonArchives(t *testing.T) {
 // durableRe finds the durable count in record's progress output.
 var durableRe = regexp.MustCompile(`durable #(\d+)`)
 
+// recordUntil runs the record command (args), calls feed once ts has applied `applied`
+// subscriptions, waits until the progress line shows `durable` durable updates or more (duplicates
+// would overshoot; the caller's checks then fail instead of this waiting forever), then stops the
+// command, which must exit 0.
+func recordUntil(t *testing.T, ts *geysertest.Server, applied, durable int, feed func(), args ...string) {
+	t.Helper()
+	f, _, errOut := recordFactory(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() { code <- Run(ctx, f, args) }()
+	require.NoError(t, ts.WaitApplied(context.Background(), applied))
+	feed()
+	reached := func() bool {
+		for _, m := range durableRe.FindAllStringSubmatch(errOut.String(), -1) {
+			if n, _ := strconv.Atoi(m[1]); n >= durable {
+				return true
+			}
+		}
+		return false
+	}
+	for !reached() {
+		select {
+		case c := <-code:
+			t.Fatalf("record exited with %d before %d durable updates: %s", c, durable, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	require.Equal(t, ExitOK, <-code, errOut.String())
+}
+
 func TestRecordCommandRecordsAndResumes(t *testing.T) {
 	ts := geysertest.Start(t, geysertest.Options{XToken: "secret-token", PingInterval: -1})
 	out := filepath.Join(t.TempDir(), "live.archive")
@@ -168,35 +200,9 @@ func TestRecordCommandRecordsAndResumes(t *testing.T) {
 		}
 		return n
 	}
-	// record runs the command until the progress line shows `want` durable updates, then cancels it.
-	record := func(want int, applied int, from, to uint64, args ...string) string {
-		f, _, errOut := recordFactory(true)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		code := make(chan int, 1)
-		go func() { code <- Run(ctx, f, args) }()
-		require.NoError(t, ts.WaitApplied(context.Background(), applied))
-		feed(from, to)
-		// Stop at `want` durable updates or beyond (duplicates would overshoot; the checks below
-		// then fail instead of this loop waiting forever).
-		reached := func() bool {
-			for _, m := range durableRe.FindAllStringSubmatch(errOut.String(), -1) {
-				if n, _ := strconv.Atoi(m[1]); n >= want {
-					return true
-				}
-			}
-			return false
-		}
-		for !reached() {
-			select {
-			case c := <-code:
-				t.Fatalf("record exited with %d before %d updates: %s", c, want, errOut.String())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		cancel()
-		require.Equal(t, ExitOK, <-code, errOut.String())
-		return errOut.String()
+	// record runs the command, feeding slots [from, to), until `want` updates are durable.
+	record := func(want int, applied int, from, to uint64, args ...string) {
+		recordUntil(t, ts, applied, want, func() { feed(from, to) }, args...)
 	}
 	record(20, 1, 1, 11, "record", "--endpoint", ts.Endpoint, "--x-token", "secret-token", "--owner", owner.String(),
 		"--slots", "--commitment", "processed", "--batch-interval", "5ms", "--out", out)
@@ -251,31 +257,16 @@ func TestRecordCommandOverTLSWithCACert(t *testing.T) {
 	require.NoError(t, os.WriteFile(ca, certPEM, 0o600))
 	out := filepath.Join(dir, "tls.archive")
 
-	f, _, errOut := recordFactory(true)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() {
-		code <- Run(ctx, f, []string{"record", "--endpoint", ts.Endpoint, "--ca-cert", ca, "--slots",
-			"--commitment", "processed", "--batch-interval", "5ms", "--out", out})
-	}()
-	require.NoError(t, ts.WaitApplied(context.Background(), 1))
-	ts.Feed(geysertest.Slot(3, geyserpb.SlotStatus_SLOT_PROCESSED), geysertest.Slot(4, geyserpb.SlotStatus_SLOT_PROCESSED))
-	for !strings.Contains(errOut.String()+" ", "durable #2 ") {
-		select {
-		case c := <-code:
-			t.Fatalf("record exited with %d: %s", c, errOut.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	cancel()
-	require.Equal(t, ExitOK, <-code, errOut.String())
+	recordUntil(t, ts, 1, 2, func() {
+		ts.Feed(geysertest.Slot(3, geyserpb.SlotStatus_SLOT_PROCESSED), geysertest.Slot(4, geyserpb.SlotStatus_SLOT_PROCESSED))
+	}, "record", "--endpoint", ts.Endpoint, "--ca-cert", ca, "--slots", "--commitment", "processed",
+		"--batch-interval", "5ms", "--out", out)
 	require.EqualValues(t, 2, inspectJSON(t, out)["messages"])
 
 	// A file without a certificate is a usage error that creates nothing.
 	bad := filepath.Join(dir, "empty.pem")
 	require.NoError(t, os.WriteFile(bad, []byte("not a certificate\n"), 0o600))
-	f, _, errOut = recordFactory(false)
+	f, _, errOut := recordFactory(false)
 	require.Equal(t, ExitUsage, Run(context.Background(), f, []string{"record", "--endpoint", ts.Endpoint, "--ca-cert", bad,
 		"--slots", "--out", filepath.Join(dir, "never.archive")}))
 	require.Contains(t, errOut.String(), "no PEM certificate")

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -329,23 +328,7 @@ func TestRecordWithStackThenVerify(t *testing.T) {
 	half := len(updates) / 2
 
 	record := func(applied int, feed []*geyserpb.SubscribeUpdate, durable int, args ...string) {
-		f, _, errOut := recordFactory(true)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		code := make(chan int, 1)
-		go func() { code <- Run(ctx, f, args) }()
-		require.NoError(t, ts.WaitApplied(context.Background(), applied))
-		ts.Feed(feed...)
-		marker := "durable #" + strconv.Itoa(durable) + " "
-		for !strings.Contains(errOut.String()+" ", marker) {
-			select {
-			case c := <-code:
-				t.Fatalf("record exited with %d: %s", c, errOut.String())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		cancel()
-		require.Equal(t, ExitOK, <-code, errOut.String())
+		recordUntil(t, ts, applied, durable, func() { ts.Feed(feed...) }, args...)
 	}
 	record(1, updates[:half], half, "record", "--endpoint", ts.Endpoint, "--owner", token.String(),
 		"--commitment", "processed", "--batch-interval", "5ms", "--stack", stackPath, "--out", out)
