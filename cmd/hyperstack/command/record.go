@@ -199,11 +199,12 @@ func runRecord(cmd *cobra.Command, f *Factory, opts *recordOptions) error {
 	if err != nil {
 		return err
 	}
-	// Duplicate detection reads back the slots a resume replays.
-	rec := &record.Recorder{Logger: logger, Writer: wcfg, SeenSlots: uint64(max(opts.ResumeMargin, 1))}
+	// Duplicate detection reads back the slots a resume replays (0 keeps the recorder's default,
+	// which reads back more than needed).
+	rec := &record.Recorder{Logger: logger, Writer: wcfg, SeenSlots: uint64(opts.ResumeMargin)}
 	margin := opts.ResumeMargin
 	if margin == 0 {
-		margin = -1 // source.Config: none
+		margin = -1 // source.Config: none (0 there means its default)
 	}
 	src, err := source.New(source.Config{
 		Endpoint:   opts.Endpoint,
