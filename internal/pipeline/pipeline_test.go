@@ -27,22 +27,26 @@ func demoProgram(t testing.TB) *vm.Program {
 	return prog
 }
 
-// runDemo runs slots of the spl-token simulator through a fresh pipeline and returns every
-// mutation as a JSON line.
-func runDemo(t *testing.T, slots uint64) ([]byte, Stats) {
-	t.Helper()
-	var out bytes.Buffer
-	sink := SinkFunc(func(b Batch) error {
+// lineSink writes every mutation to out as "seq json" lines.
+func lineSink(out *bytes.Buffer) Sink {
+	return SinkFunc(func(b Batch) error {
 		for _, m := range b.Mutations {
 			line, err := json.Marshal(m)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(&out, "%d %s\n", b.Seq, line)
+			fmt.Fprintf(out, "%d %s\n", b.Seq, line)
 		}
 		return nil
 	})
-	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{sink}})
+}
+
+// runDemo runs slots of the spl-token simulator through a fresh pipeline and returns every
+// mutation as a JSON line.
+func runDemo(t *testing.T, slots uint64) ([]byte, Stats) {
+	t.Helper()
+	var out bytes.Buffer
+	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{lineSink(&out)}})
 	require.NoError(t, err)
 	s, err := sim.New("spl-token", 7, sim.Options{Slots: slots})
 	require.NoError(t, err)
@@ -72,16 +76,7 @@ func TestFeedExtractedOnAnotherGoroutineMatchesFeedMessage(t *testing.T) {
 	want, _ := runDemo(t, 15)
 
 	var out bytes.Buffer
-	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{SinkFunc(func(b Batch) error {
-		for _, m := range b.Mutations {
-			line, err := json.Marshal(m)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&out, "%d %s\n", b.Seq, line)
-		}
-		return nil
-	})}})
+	p, err := New(Config{Program: demoProgram(t), Sinks: []Sink{lineSink(&out)}})
 	require.NoError(t, err)
 	s, err := sim.New("spl-token", 7, sim.Options{Slots: 15})
 	require.NoError(t, err)

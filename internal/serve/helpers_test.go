@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,12 +54,28 @@ type client struct {
 
 func dial(t *testing.T, hs *httptest.Server) *client {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial(wsURL(hs), nil)
+	return dialReadBuffer(t, hs, 0)
+}
+
+// dialReadBuffer connects a client whose socket has a receive buffer of size bytes (0: the system's
+// default); it is closed by t.Cleanup.
+func dialReadBuffer(t *testing.T, hs *httptest.Server, size int) *client {
+	t.Helper()
+	d := *websocket.DefaultDialer
+	if size > 0 {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				c.(*net.TCPConn).SetReadBuffer(size)
+			}
+			return c, err
+		}
+	}
+	ws, resp, err := d.Dial(wsURL(hs), nil)
 	require.NoError(t, err)
 	resp.Body.Close()
-	c := &client{t: t, ws: ws}
 	t.Cleanup(func() { ws.Close() })
-	return c
+	return &client{t: t, ws: ws}
 }
 
 func (c *client) send(v any) {

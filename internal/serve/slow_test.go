@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -42,18 +41,7 @@ func TestSlowClientDisconnected(t *testing.T) {
 		SendBufferBytes: 16 << 10,
 	})
 	// The stalled client also keeps a small receive buffer, so the kernel absorbs little.
-	slowDialer := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			c.(*net.TCPConn).SetReadBuffer(8 << 10)
-		}
-		return c, err
-	}}
-	slowWS, resp, err := slowDialer.Dial(wsURL(hs), nil)
-	require.NoError(t, err)
-	resp.Body.Close()
-	defer slowWS.Close()
-	slow := &client{t: t, ws: slowWS}
+	slow := dialReadBuffer(t, hs, 8<<10)
 	slow.subscribe(map[string]any{"view": "T/list"})
 
 	fast := dial(t, hs)
@@ -106,9 +94,9 @@ func TestSlowClientDisconnected(t *testing.T) {
 	})
 	// The stalled client sees the end of its connection: the close frame when it fits in the
 	// socket, otherwise a reset.
-	slowWS.SetReadDeadline(time.Now().Add(testTimeout))
+	slow.ws.SetReadDeadline(time.Now().Add(testTimeout))
 	for {
-		_, _, err := slowWS.ReadMessage()
+		_, _, err := slow.ws.ReadMessage()
 		if err == nil {
 			continue
 		}
@@ -225,18 +213,7 @@ func TestStalledClientCatchesUp(t *testing.T) {
 		MaxQueueBytes:   16 << 20,
 		SendBufferBytes: 16 << 10,
 	})
-	dialer := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err == nil {
-			c.(*net.TCPConn).SetReadBuffer(32 << 10)
-		}
-		return c, err
-	}}
-	ws, resp, err := dialer.Dial(wsURL(hs), nil)
-	require.NoError(t, err)
-	resp.Body.Close()
-	defer ws.Close()
-	c := &client{t: t, ws: ws}
+	c := dialReadBuffer(t, hs, 32<<10)
 	c.subscribe(map[string]any{"view": "T/list"})
 
 	sizes := []int{10, 200, 3000, 1 << 10, 60 << 10, 40, 9000, 33 << 10, 100, 20 << 10, 100 << 10}
