@@ -105,3 +105,37 @@ export function sameEntity(client, server, arrayCap = 100) {
   }
   return Object.is(client, server);
 }
+
+// pickEntity waits until srv holds entities and returns the non-derived entity type with the most
+// of them (or HYPERSTACK_E2E_ENTITY), the server's views, and the entity's first derived view if
+// it has one; withDerived waits for an entity that has one.
+export async function pickEntity(srv, { withDerived = false } = {}) {
+  const want = process.env.HYPERSTACK_E2E_ENTITY;
+  for (let i = 0; i < 200; i++) {
+    const views = await srv.json('/debug/views');
+    const lists = views.filter((v) => v.mode === 'list' && !v.derived && v.entities > 0)
+      .sort((a, b) => b.entities - a.entities);
+    const entity = (want ? lists.find((v) => v.entity === want) : lists[0])?.entity;
+    const derived = views.find((v) => v.derived && v.entity === entity);
+    if (entity && (derived || !withDerived)) return { entity, views, derived };
+    await sleep(100);
+  }
+  throw new Error(withDerived ? 'the server never held an entity with a derived view' : 'the server never held any entity');
+}
+
+// entityStack is a stack definition for the official clients: the state, list and append views of
+// entity, plus the extra views given.
+export function entityStack(name, url, entity, extra = {}) {
+  return {
+    name,
+    url,
+    views: {
+      [entity]: {
+        state: { mode: 'state', view: `${entity}/state` },
+        list: { mode: 'list', view: `${entity}/list` },
+        append: { mode: 'list', view: `${entity}/append` },
+        ...extra,
+      },
+    },
+  };
+}

@@ -14,7 +14,7 @@ import TestRenderer from 'react-test-renderer';
 // hyperstack-react@0.6.9 declares "type": "module" while its "main" (dist/index.js) is CommonJS, so
 // node cannot load the bare specifier. Bundlers read the "module" field instead; this is that build.
 import { HyperstackProvider, useHyperstack, useConnectionState } from 'hyperstack-react/dist/index.esm.js';
-import { startServer, sameEntity } from './harness.mjs';
+import { startServer, sameEntity, pickEntity, entityStack } from './harness.mjs';
 
 if (typeof globalThis.WebSocket !== 'function') {
   throw new Error('no global WebSocket: run node with --experimental-websocket (Node 20) or use Node >= 22');
@@ -30,39 +30,18 @@ let srv;
 // Everything hyperstack-react or React logs as an error while the tests run.
 const loggedErrors = [];
 
-// pickViews waits until the demo holds entities and picks the non-derived entity with the most of
-// them, one of its derived (sorted) views, and the key of a state entity.
+// pickViews waits until the demo holds an entity with a derived (sorted) view and returns the
+// entity, that view and the key of a state entity.
 async function pickViews() {
-  for (let i = 0; i < 200; i++) {
-    const views = await srv.json('/debug/views');
-    const lists = views.filter((v) => v.mode === 'list' && !v.derived && v.entities > 0)
-      .sort((a, b) => b.entities - a.entities);
-    const entity = lists[0]?.entity;
-    const derived = views.find((v) => v.derived && v.entity === entity);
-    if (entity && derived) {
-      const first = await srv.json(`/debug/entities?view=${encodeURIComponent(`${entity}/list`)}`);
-      return { entity, derived: derived.id, stateKey: first.entities[0].key };
-    }
-    await sleep(100);
-  }
-  throw new Error('the server never held an entity with a derived view');
+  const { entity, derived } = await pickEntity(srv, { withDerived: true });
+  const first = await srv.json(`/debug/entities?view=${encodeURIComponent(`${entity}/list`)}`);
+  return { entity, derived: derived.id, stateKey: first.entities[0].key };
 }
 
 // makeStack builds the stack definition the hooks read: list, state and append views of entity,
 // and its derived sorted view as `top`.
 function makeStack({ entity, derived }) {
-  return {
-    name: 'e2e-react',
-    url: srv.wsUrl,
-    views: {
-      [entity]: {
-        list: { mode: 'list', view: `${entity}/list` },
-        state: { mode: 'state', view: `${entity}/state` },
-        append: { mode: 'list', view: `${entity}/append` },
-        top: { mode: 'list', view: derived },
-      },
-    },
-  };
+  return entityStack('e2e-react', srv.wsUrl, entity, { top: { mode: 'list', view: derived } });
 }
 
 // The components. Each renders a host element whose props carry what its hook returned, so the

@@ -4,7 +4,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HyperStack } from 'hyperstack-typescript';
-import { startServer, sameEntity } from './harness.mjs';
+import { startServer, sameEntity, pickEntity, entityStack } from './harness.mjs';
 
 if (typeof globalThis.WebSocket !== 'function') {
   throw new Error('no global WebSocket: run node with --experimental-websocket (Node 20) or use Node >= 22');
@@ -20,24 +20,6 @@ const targets = process.env.HYPERSTACK_E2E_SERVER_CMD
   ];
 
 let srv;
-
-// pickEntity waits until the server holds entities and returns the name of the entity type with
-// the most of them (or HYPERSTACK_E2E_ENTITY).
-async function pickEntity() {
-  for (let i = 0; i < 200; i++) {
-    const views = await srv.json('/debug/views');
-    const lists = views.filter((v) => v.mode === 'list' && !v.derived && v.entities > 0);
-    if (process.env.HYPERSTACK_E2E_ENTITY) {
-      const want = lists.find((v) => v.entity === process.env.HYPERSTACK_E2E_ENTITY);
-      if (want) return { entity: want.entity, views };
-    } else if (lists.length > 0) {
-      lists.sort((a, b) => b.entities - a.entities);
-      return { entity: lists[0].entity, views };
-    }
-    await sleep(100);
-  }
-  throw new Error('the server never held any entity');
-}
 
 // drain consumes an async iterable from use() so that the subscription stays active.
 function drain(iterable) {
@@ -79,20 +61,8 @@ for (const [name, command] of targets) {
     after(async () => { await srv?.stop(); srv = undefined; });
 
     test('state, list and append views hold the server state', async () => {
-      const { entity, views } = await pickEntity();
-      const derived = views.find((v) => v.derived && v.entity === entity);
-      const stack = {
-        name: 'e2e',
-        url: srv.wsUrl,
-        views: {
-          [entity]: {
-            state: { mode: 'state', view: `${entity}/state` },
-            list: { mode: 'list', view: `${entity}/list` },
-            append: { mode: 'list', view: `${entity}/append` },
-            ...(derived ? { derived: { mode: 'list', view: derived.id } } : {}),
-          },
-        },
-      };
+      const { entity, derived } = await pickEntity(srv);
+      const stack = entityStack('e2e', srv.wsUrl, entity, derived ? { derived: { mode: 'list', view: derived.id } } : {});
       const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
       const states = [];
       hs.onConnectionStateChange((s, err) => states.push(err ? `${s}: ${err}` : s));
@@ -141,7 +111,7 @@ for (const [name, command] of targets) {
     });
 
     test('errors are reported as socket issues and the connection stays usable', async () => {
-      const { entity } = await pickEntity();
+      const { entity } = await pickEntity(srv);
       const stack = { name: 'e2e', url: srv.wsUrl, views: { Nope: { list: { mode: 'list', view: 'Nope/list' } }, [entity]: { list: { mode: 'list', view: `${entity}/list` } } } };
       const hs = await HyperStack.connect(stack, { url: srv.wsUrl, maxReconnectAttempts: 0 });
       const issues = [];
