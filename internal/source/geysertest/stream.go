@@ -402,26 +402,22 @@ func (h *h2conn) send(str *h2stream) error {
 			h.mu.Unlock()
 			return io.EOF
 		}
-		avail := min(h.connWin, str.win, maxWrite)
+		// Take what the windows allow, then frame it and write it in one call.
+		end := off + int(min(h.connWin, str.win, maxWrite, int64(len(data)-off)))
+		h.connWin -= int64(end - off)
+		str.win -= int64(end - off)
 		maxFrame := h.maxFrame
 		h.mu.Unlock()
 
-		// Frame as much as the window allows, then write it in one call.
 		hdrs, bufs = hdrs[:0], bufs[:0]
-		sent := 0
-		for int64(sent) < avail && off < len(data) {
-			n := min(int(avail)-sent, maxFrame, len(data)-off)
+		for off < end {
+			n := min(maxFrame, end-off)
 			at := len(hdrs)
 			hdrs = append(hdrs, byte(n>>16), byte(n>>8), byte(n), byte(http2.FrameData), 0)
 			hdrs = binary.BigEndian.AppendUint32(hdrs, str.id&0x7fffffff)
 			bufs = append(bufs, hdrs[at:at+9:at+9], data[off:off+n:off+n])
 			off += n
-			sent += n
 		}
-		h.mu.Lock()
-		h.connWin -= int64(sent)
-		str.win -= int64(sent)
-		h.mu.Unlock()
 		err := h.write(func() error {
 			_, err := bufs.WriteTo(h.c)
 			return err
