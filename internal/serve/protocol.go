@@ -162,12 +162,19 @@ func (c *conn) handleSubscribe(m *clientMessage) {
 	}
 	s := &subscription{id: id, c: c, target: target, channel: target.Channel, key: target.Key}
 	c.subs[id] = s
+	// Without a snapshot the client gets every change from here on: of the frames the subscription
+	// holds until it is activated, those of batches sequenced before it was registered are dropped.
+	// Read after the acknowledgement, the sequence could include a change the client made on seeing
+	// it, and that change would be dropped as if a snapshot had carried it.
+	snapSeq := srv.store.Seq()
 	srv.addSub(s)
 
 	if err := c.enqueueWait(websocket.BinaryMessage, projection.AppendSubscribedFrame(nil, target.View, target.Mode, target.Sort)); err != nil {
 		return
 	}
-	snapSeq := srv.store.Seq()
+	if h := srv.afterAck; h != nil {
+		h()
+	}
 	if m.WithSnapshot == nil || *m.WithSnapshot {
 		entries, seq, err := srv.store.Snapshot(target, opts)
 		if err != nil {

@@ -59,6 +59,10 @@ type Server struct {
 
 	source atomic.Pointer[SourceStatus]
 
+	// afterAck, a test hook, runs on a connection's reader after a subscription's acknowledgement is
+	// queued and before its snapshot is read.
+	afterAck func()
+
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
 	shutdownErr  error

@@ -380,3 +380,25 @@ func TestUnsubscribeAmongManyOnOneView(t *testing.T) {
 		assert.Equal(t, map[string]bool{"T/list": true, "T/state": true}, got, "client %d", i)
 	}
 }
+
+// A client that subscribes without a snapshot gets every change made after it saw `subscribed`,
+// even one made before the server has finished the subscription.
+func TestSubscribeWithoutSnapshotKeepsChangesAfterTheAck(t *testing.T) {
+	t.Parallel()
+	s, hs := newTestServer(t, &Config{Store: projection.Config{Entities: []string{"T"}}})
+	apply(t, s, mut("T", "k", `{"v":1}`, 1, 1))
+	acked, changed := make(chan struct{}), make(chan struct{})
+	s.afterAck = func() {
+		close(acked)
+		<-changed
+	}
+	c := dial(t, hs)
+	c.send(map[string]any{"type": "subscribe", "view": "T/state", "key": "k", "withSnapshot": false})
+	require.Equal(t, "subscribed", c.read().op())
+	<-acked
+	apply(t, s, mut("T", "k", `{"v":2}`, 2, 2))
+	close(changed)
+	m := c.read()
+	require.Equal(t, "patch", m.op())
+	require.Equal(t, "2", fmt.Sprint(m.frame["data"].(map[string]any)["v"]), "the change made after the ack")
+}
